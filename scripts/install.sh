@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Create ./.venv and install newsqa into it (idempotent: does nothing when already up to date).
+#   bash scripts/install.sh          # the app
+#   bash scripts/install.sh dev      # the app + test tools
+# PyTorch is installed first, pinned, so pip never pulls a multi-GB CUDA build. Off this machine,
+# point NEWSQA_TORCH_INDEX at PyTorch's CPU wheel index (see README) to get the CPU build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+extras="${1:-}"
+venv="${NEWSQA_VENV:-.venv}"
+python="${PYTHON:-python3}"
+torch_version="${NEWSQA_TORCH_VERSION:-2.13.0}"
+
+if [ ! -x "$venv/bin/python" ]; then
+    "$python" -m venv "$venv"
+fi
+stamp="$venv/.newsqa-install-stamp"
+want="$(cat pyproject.toml scripts/install.sh | sha256sum | cut -c1-16) extras=${extras}"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    exit 0
+fi
+pip=("$venv/bin/python" -m pip --disable-pip-version-check)
+if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
+    echo "installing PyTorch $torch_version (CPU)..." >&2
+    if [ -n "${NEWSQA_TORCH_INDEX:-}" ]; then
+        "${pip[@]}" install --quiet "torch==$torch_version" --index-url "$NEWSQA_TORCH_INDEX"
+    else
+        "${pip[@]}" install --quiet "torch==$torch_version"
+    fi
+fi
+echo "installing newsqa${extras:+ [$extras]}..." >&2
+if [ -n "$extras" ]; then
+    "${pip[@]}" install --quiet -e ".[$extras]"
+else
+    "${pip[@]}" install --quiet -e .
+fi
+echo "$want" > "$stamp"
