@@ -15,7 +15,7 @@ app = typer.Typer(
     name="newsqa",
     help=(
         "Ask questions about news articles and get answers that quote them.\n\n"
-        "Start with `newsqa ingest seeds/`, then `newsqa ask \"...\"`. Settings come from NEWSQA_* "
+        'Start with `newsqa ingest seeds/`, then `newsqa ask "..."`. Settings come from NEWSQA_* '
         "environment variables or ./newsqa.toml; the store lives in ./.newsqa by default."
     ),
     no_args_is_help=True,
@@ -53,7 +53,9 @@ def ingest(
     ],
     data_dir: DataDir = None,
     as_json: AsJson = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or item lines.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bars or item lines.")
+    ] = False,
 ) -> None:
     """Read articles, chunk and embed them, and store them.
 
@@ -96,9 +98,15 @@ def ingest(
 
 @app.command("list")
 def list_(
-    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only this outlet (repeatable).")] = None,
-    since: Annotated[str | None, typer.Option(help="Published on or after this day (YYYY-MM-DD).")] = None,
-    until: Annotated[str | None, typer.Option(help="Published on or before this day (YYYY-MM-DD).")] = None,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", "-s", help="Only this outlet (repeatable).")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Published on or after this day (YYYY-MM-DD).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Published on or before this day (YYYY-MM-DD).")
+    ] = None,
     limit: Annotated[int | None, typer.Option(help="At most this many articles.")] = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
@@ -116,19 +124,26 @@ def list_(
         typer.echo("no articles match")
         return
     for r in rows:
-        date = (r["published"] or "date unknown")[:10]
+        date = (r["published"] or "undated")[:10]
         dup = f"  +{len(r['duplicates'])} duplicate(s)" if r["duplicates"] else ""
         typer.echo(f"{date:<12} {(r['source'] or '-')[:18]:<18} {r['title'][:70]}{dup}")
         typer.echo(f"{'':<12} {r['chunks']} chunks  id: {r['article_id']}")
         for d in r["duplicates"]:
-            typer.echo(f"{'':<12} duplicate: {(d['source'] or '-')} {d['title'][:60]} ({d['article_id']})")
+            typer.echo(
+                f"{'':<12} duplicate: {(d['source'] or '-')} {d['title'][:60]} ({d['article_id']})"
+            )
     typer.echo(f"{len(rows)} article(s)")
 
 
 @app.command()
 def delete(
-    ids: Annotated[list[str] | None, typer.Argument(help="Article ids (see `newsqa list`).", show_default=False)] = None,
-    source: Annotated[str | None, typer.Option("--source", "-s", help="Delete every article of this outlet.")] = None,
+    ids: Annotated[
+        list[str] | None,
+        typer.Argument(help="Article ids (see `newsqa list`).", show_default=False),
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option("--source", "-s", help="Delete every article of this outlet.")
+    ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Delete every article.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     data_dir: DataDir = None,
@@ -148,12 +163,16 @@ def delete(
             targets = list(ids or [])
         if (all_ or source) and not yes:
             if not sys.stdin.isatty():
-                raise typer.BadParameter(f"this deletes {len(targets)} article(s); add --yes to confirm")
+                raise typer.BadParameter(
+                    f"this deletes {len(targets)} article(s); add --yes to confirm"
+                )
             typer.confirm(f"Delete {len(targets)} article(s) from {settings.data_dir}?", abort=True)
         with store.writing():
             deleted = store.delete_articles(targets)
     missing = len(set(targets)) - deleted
-    typer.echo(f"deleted {deleted} article(s)" + (f"; {missing} id(s) not found" if missing else ""))
+    typer.echo(
+        f"deleted {deleted} article(s)" + (f"; {missing} id(s) not found" if missing else "")
+    )
     if ids and missing:
         raise typer.Exit(1)
 
@@ -170,11 +189,153 @@ def stats(data_dir: DataDir = None, as_json: AsJson = False) -> None:
     if as_json:
         _echo_json(s)
         return
-    for key in ("data_dir", "articles", "duplicates", "chunks", "vectors", "keyword_index_rows",
-                "pending_journal", "sources", "oldest", "newest", "undated", "embedder", "db_bytes"):
+    for key in (
+        "data_dir",
+        "articles",
+        "duplicates",
+        "chunks",
+        "vectors",
+        "keyword_index_rows",
+        "pending_journal",
+        "sources",
+        "oldest",
+        "newest",
+        "undated",
+        "embedder",
+        "db_bytes",
+    ):
         typer.echo(f"{key:<20} {s[key]}")
     if s["top_sources"]:
         typer.echo("top sources          " + ", ".join(f"{n} ({c})" for n, c in s["top_sources"]))
+
+
+Since = Annotated[
+    str | None, typer.Option(help="Only articles published on or after this day (YYYY-MM-DD).")
+]
+Until = Annotated[
+    str | None, typer.Option(help="Only articles published on or before this day (YYYY-MM-DD).")
+]
+Sources = Annotated[
+    list[str] | None, typer.Option("--source", "-s", help="Only this outlet (repeatable).")
+]
+TopK = Annotated[
+    int | None, typer.Option("-k", help="Passages to retrieve (default: NEWSQA_RETRIEVAL_K).")
+]
+
+
+def _format_answer(answer: Any) -> str:
+    lines = [answer.text, ""]
+    if answer.citations:
+        lines.append("Sources:")
+        for c in answer.citations:
+            when = c.published[:10] if c.published else "date unknown"
+            lines.append(f"[{c.n}] {c.title} — {c.source or 'unknown outlet'}, {when}")
+            lines.append(f"    “{c.quote}”")
+            if c.url:
+                lines.append(f"    {c.url}")
+    elif answer.passages:
+        lines.append("Related, not an answer:")
+        seen: set[str] = set()
+        for p in answer.passages:
+            if p.article_id in seen:
+                continue
+            seen.add(p.article_id)
+            lines.append(
+                f"  - {p.title} — {p.source or 'unknown outlet'}, {p.published[:10] if p.published else 'date unknown'}"
+            )
+            if len(seen) == 3:
+                break
+    return "\n".join(lines).rstrip()
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question, in quotes.", show_default=False)],
+    since: Since = None,
+    until: Until = None,
+    source: Sources = None,
+    k: TopK = None,
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Answer a question from the stored articles, quoting them; or say they don't cover it.
+
+    Every [n] in the answer points at an exact quote listed under Sources. Exits with status 3
+    when the articles don't answer the question.
+
+    Examples:
+
+      newsqa ask "Which country did Iran say it could export arms to?"
+
+      newsqa ask "What happened in Sri Lanka?" --since 2022-07-01 --source CNN --json
+    """
+    from qa.pipeline import ask as run_ask
+
+    settings = _settings(data_dir=data_dir)
+    f = _filters(since, until, source)
+    answer = run_ask(
+        question, settings=settings, k=k, since=f.since, until=f.until, sources=f.sources
+    )
+    if as_json:
+        _echo_json(answer.to_dict())
+    else:
+        typer.echo(_format_answer(answer))
+    if not answer.answered:
+        raise typer.Exit(3)
+
+
+@app.command()
+def chat(
+    since: Since = None,
+    until: Until = None,
+    source: Sources = None,
+    k: TopK = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Ask questions one after another; follow-ups ("what about Venezuela?") use the conversation.
+
+    Type /clear to forget the conversation, /quit (or Ctrl-D) to leave.
+    """
+    from qa.pipeline import ask as run_ask
+    from qa.store import Store
+
+    settings = _settings(data_dir=data_dir)
+    f = _filters(since, until, source)
+    history: list[tuple[str, str]] = []
+    with Store.open(settings) as store:
+        typer.echo(
+            f"newsqa chat over {store.article_count()} article(s) in {settings.data_dir}. /quit to leave."
+        )
+        while True:
+            try:
+                question = input("\nyou> ").strip()
+            except EOFError:
+                typer.echo("")
+                return
+            if not question:
+                continue
+            if question in ("/quit", "/exit", "/q"):
+                return
+            if question == "/clear":
+                history.clear()
+                typer.echo("(conversation cleared)")
+                continue
+            try:
+                answer = run_ask(
+                    question,
+                    settings=settings,
+                    history=history,
+                    k=k,
+                    since=f.since,
+                    until=f.until,
+                    sources=f.sources,
+                    store=store,
+                )
+            except NewsQAError as exc:
+                typer.echo(f"error: {exc}", err=True)
+                continue
+            typer.echo(_format_answer(answer))
+            history.append((question, answer.text))
 
 
 def _filters(since: str | None, until: str | None, sources: list[str] | None) -> Any:
@@ -194,7 +355,7 @@ def _filters(since: str | None, until: str | None, sources: list[str] | None) ->
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; NewsQA errors become one line on stderr and exit status 1."""
     try:
-        app(args=argv, prog_name="newsqa", standalone_mode=False)
+        rv = app(args=argv, prog_name="newsqa", standalone_mode=False)
     except NewsQAError as exc:
         typer.echo(f"error: {exc}", err=True)
         return 1
@@ -206,14 +367,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         return 130
-    except Exception as exc:  # click usage errors carry their own exit code
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return int(exc.exit_code)
+    except Exception as exc:
+        # usage errors (click's ClickException, vendored by recent typer) carry their exit code
+        show, code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(code, int):
+            show()
+            return code
         raise
-    return 0
+    return rv if isinstance(rv, int) else 0
 
 
 def entrypoint() -> None:

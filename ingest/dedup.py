@@ -14,7 +14,7 @@ from qa.text import normalize
 NUM_PERM = 128
 BANDS = 16  # 16 bands x 8 rows: pairs at Jaccard 0.9 share a bucket with probability > 0.9999
 ROWS = NUM_PERM // BANDS
-SHINGLE = 5
+SHINGLE = 3
 _SEED = 1
 
 

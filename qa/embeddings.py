@@ -14,7 +14,7 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -52,15 +52,43 @@ def bundled_model_dir() -> Path:
     return model
 
 
+def _pooling_dim(model_dir: Path) -> int:
+    import json
+
+    for rel, key in (
+        ("1_Pooling/config.json", "word_embedding_dimension"),
+        ("config.json", "hidden_size"),
+    ):
+        f = model_dir / rel
+        if f.is_file():
+            try:
+                return int(json.loads(f.read_text(encoding="utf-8"))[key])
+            except (KeyError, ValueError, TypeError):
+                continue
+    raise ConfigError(f"cannot tell the embedding size of the model in {model_dir}")
+
+
 def embedding_text(title: str, text: str) -> str:
     """What is embedded for a chunk: its article's title, then the chunk (a contextual header)."""
     return f"{title}\n{text}" if title else text
 
 
 class SentenceTransformerEmbedder:
-    """all-MiniLM-L6-v2 (or another local sentence-transformers folder) on the CPU."""
+    """all-MiniLM-L6-v2 (or another local sentence-transformers folder) on the CPU.
+
+    Its name and dimension are read from the model folder; the model itself (and torch) is only
+    loaded when something is first embedded, so commands that embed nothing start fast.
+    """
 
     def __init__(self, model_dir: Path, batch_size: int = 64) -> None:
+        self.model_dir = model_dir
+        self.dim = _pooling_dim(model_dir)
+        self.name = f"st:{model_dir.name if model_dir.name != 'model' else 'all-MiniLM-L6-v2'}"
+        self.batch_size = batch_size
+        self._lock = threading.Lock()  # torch modules are not re-entrant across threads
+        self._model: Any = None
+
+    def _load(self) -> Any:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -69,19 +97,14 @@ class SentenceTransformerEmbedder:
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
-        self._model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
-        get_dim = getattr(self._model, "get_embedding_dimension", None) or getattr(
-            self._model, "get_sentence_embedding_dimension"
-        )
-        self.dim = int(get_dim() or 384)
-        self.name = f"st:{model_dir.name if model_dir.name != 'model' else 'all-MiniLM-L6-v2'}"
-        self.batch_size = batch_size
-        self._lock = threading.Lock()  # torch modules are not re-entrant across threads
+        return SentenceTransformer(str(self.model_dir), device="cpu", local_files_only=True)
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
+            if self._model is None:
+                self._model = self._load()
             out = self._model.encode(
                 list(texts),
                 batch_size=self.batch_size,
@@ -108,7 +131,9 @@ class HashEmbedder:
 
     @functools.lru_cache(maxsize=65536)  # noqa: B019 - bounded, and the embedder lives for the process
     def _token_vector(self, token: str) -> np.ndarray:
-        seed = int.from_bytes(hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest(), "little")
+        seed = int.from_bytes(
+            hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest(), "little"
+        )
         return np.random.default_rng(seed).standard_normal(self.dim).astype(np.float32)
 
     def _one(self, text: str) -> np.ndarray:

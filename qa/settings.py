@@ -86,6 +86,54 @@ class Settings(BaseSettings):
         description="Shingle (MinHash Jaccard) similarity at or above which an article is a near-duplicate.",
     )
 
+    # --- retrieval -------------------------------------------------------------------------------
+    retrieval_k: int = Field(
+        default=8, ge=1, le=100, description="Passages handed to the answerer."
+    )
+    fetch_k: int = Field(
+        default=40, ge=1, le=1000, description="Candidates taken from each index before fusion."
+    )
+    rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant.")
+    dense_weight: float = Field(
+        default=1.0, ge=0, description="Weight of the dense ranking in fusion."
+    )
+    keyword_weight: float = Field(
+        default=1.0, ge=0, description="Weight of the keyword (BM25) ranking in fusion."
+    )
+    max_per_article: int = Field(
+        default=2,
+        ge=1,
+        description="Most passages one article may contribute to an answer's context.",
+    )
+    time_match_boost: float = Field(
+        default=1.5,
+        ge=1.0,
+        description="Score factor for articles inside a period the question names.",
+    )
+    recency_boost: float = Field(
+        default=0.5,
+        ge=0.0,
+        description="Extra score for the newest articles when a question asks for the latest.",
+    )
+
+    # --- answering -------------------------------------------------------------------------------
+    answerer: Literal["extractive"] = Field(
+        default="extractive", description="How answers are written: 'extractive' quotes sentences."
+    )
+    answer_max_words: int = Field(default=80, ge=10, description="Longest answer, in words.")
+    answer_max_sentences: int = Field(
+        default=3, ge=1, description="Most quoted sentences per answer."
+    )
+    min_evidence: float = Field(
+        default=0.45,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Refuse below this evidence score (0-1; calibrated on RealTime QA with the gold "
+            "articles left out: see README)."
+        ),
+    )
+
     @model_validator(mode="after")
     def _check_overlap(self) -> Settings:
         if self.chunk_overlap >= self.chunk_size:

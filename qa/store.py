@@ -174,7 +174,9 @@ class Store:
             try:
                 self.path.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise StoreWriteError(f"cannot create the data directory {self.path}: {exc}") from exc
+                raise StoreWriteError(
+                    f"cannot create the data directory {self.path}: {exc}"
+                ) from exc
         self._local = threading.local()
         self._write_mutex = threading.RLock()
         self._vectors: Any = None
@@ -213,10 +215,10 @@ class Store:
         if conn is None:
             conn = sqlite3.connect(self.settings.db_path, timeout=30.0, check_same_thread=False)
             conn.row_factory = sqlite3.Row
-            try:
-                conn.execute("PRAGMA journal_mode=WAL")
-            except sqlite3.OperationalError:
-                pass  # read-only directory: reads still work
+            with contextlib.suppress(sqlite3.OperationalError):
+                conn.execute(
+                    "PRAGMA journal_mode=WAL"
+                )  # fails on a read-only directory; reads work
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
             self._local.conn = conn
@@ -343,7 +345,9 @@ class Store:
         want = f"{name}:{dim}"
         if row is None:
             with self._tx() as tx:
-                tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('embedder', ?)", (want,))
+                tx.execute(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES ('embedder', ?)", (want,)
+                )
         elif row[0] != want:
             raise ConfigError(
                 f"the store at {self.path} was embedded with {row[0]}, not {want}: use the same "
@@ -390,17 +394,25 @@ class Store:
                     " content_hash, text, ingested_at, origin, minhash)"
                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
-                        a.article_id, a.title, a.source, a.place, a.published, a.url,
-                        json.dumps(list(a.authors)), a.content_hash, a.text, a.ingested_at,
-                        a.origin, p.minhash,
+                        a.article_id,
+                        a.title,
+                        a.source,
+                        a.place,
+                        a.published,
+                        a.url,
+                        json.dumps(list(a.authors)),
+                        a.content_hash,
+                        a.text,
+                        a.ingested_at,
+                        a.origin,
+                        p.minhash,
                     ),
                 )
                 for c in p.chunks:
                     cur = tx.execute(
                         "INSERT INTO chunks(chunk_id, article_id, idx, start, end, embedding)"
                         " VALUES (?,?,?,?,?,?)",
-                        (c.chunk_id, c.article_id, c.index, c.start, c.end,
-                         vecs[row].tobytes()),
+                        (c.chunk_id, c.article_id, c.index, c.start, c.end, vecs[row].tobytes()),
                     )
                     tx.execute(
                         "INSERT INTO chunks_fts(rowid, text, title) VALUES (?,?,?)",
@@ -412,9 +424,11 @@ class Store:
                     [(b, bucket, a.article_id) for b, bucket in enumerate(p.lsh_buckets)],
                 )
             tx.execute("DELETE FROM journal WHERE op_id = ?", (op,))
-            gc = tx.execute(
-                "INSERT INTO journal(ids) VALUES (?)", (json.dumps(stale),)
-            ).lastrowid if stale else None
+            gc = (
+                tx.execute("INSERT INTO journal(ids) VALUES (?)", (json.dumps(stale),)).lastrowid
+                if stale
+                else None
+            )
         if gc is not None:
             self.vectors.delete(stale)
             self._unjournal(int(gc))
@@ -442,18 +456,23 @@ class Store:
             tx.execute(f"DELETE FROM lsh WHERE article_id IN ({marks})", part)
             tx.execute(f"DELETE FROM articles WHERE article_id IN ({marks})", part)
 
-    def add_duplicate(
-        self, article: Article, original_id: str, similarity: float
-    ) -> None:
+    def add_duplicate(self, article: Article, original_id: str, similarity: float) -> None:
         """Record `article` as a near-duplicate of a stored one (no text, no vectors)."""
         with self._tx() as tx:
             tx.execute(
                 "INSERT OR REPLACE INTO duplicates(article_id, original_id, title, source, published,"
                 " url, content_hash, similarity, ingested_at, origin) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (
-                    article.article_id, original_id, article.title, article.source,
-                    article.published, article.url, article.content_hash, similarity,
-                    article.ingested_at, article.origin,
+                    article.article_id,
+                    original_id,
+                    article.title,
+                    article.source,
+                    article.published,
+                    article.url,
+                    article.content_hash,
+                    similarity,
+                    article.ingested_at,
+                    article.origin,
                 ),
             )
 
@@ -471,7 +490,7 @@ class Store:
                 for i in range(0, len(ids), 500)
                 for r in tx.execute(
                     f"SELECT article_id FROM articles WHERE article_id IN "
-                    f"({','.join('?' * len(ids[i:i + 500]))})",
+                    f"({','.join('?' * len(ids[i : i + 500]))})",
                     ids[i : i + 500],
                 )
             ]
@@ -507,9 +526,13 @@ class Store:
 
     def find_by_hash(self, content_hash: str) -> str | None:
         """The id of a stored article with exactly this normalized text, if any."""
-        row = self._conn().execute(
-            "SELECT article_id FROM articles WHERE content_hash = ? LIMIT 1", (content_hash,)
-        ).fetchone()
+        row = (
+            self._conn()
+            .execute(
+                "SELECT article_id FROM articles WHERE content_hash = ? LIMIT 1", (content_hash,)
+            )
+            .fetchone()
+        )
         return None if row is None else str(row[0])
 
     def lsh_candidates(self, buckets: Sequence[int]) -> list[tuple[str, bytes]]:
@@ -527,9 +550,11 @@ class Store:
         return [(str(r[0]), bytes(r[1])) for r in rows if r[1] is not None]
 
     def get_article(self, article_id: str) -> Article | None:
-        row = self._conn().execute(
-            "SELECT * FROM articles WHERE article_id = ?", (article_id,)
-        ).fetchone()
+        row = (
+            self._conn()
+            .execute("SELECT * FROM articles WHERE article_id = ?", (article_id,))
+            .fetchone()
+        )
         return None if row is None else _article(row)
 
     def get_articles(self, article_ids: Sequence[str]) -> dict[str, Article]:
@@ -564,7 +589,10 @@ class Store:
             " FROM duplicates ORDER BY ingested_at"
         ):
             dups.setdefault(d["original_id"], []).append(
-                {k: d[k] for k in ("article_id", "title", "source", "published", "url", "similarity")}
+                {
+                    k: d[k]
+                    for k in ("article_id", "title", "source", "published", "url", "similarity")
+                }
             )
         out = []
         for r in rows:
@@ -574,11 +602,18 @@ class Store:
             out.append(item)
         return out
 
+    def article_count(self) -> int:
+        return int(self._conn().execute("SELECT count(*) FROM articles").fetchone()[0])
+
     def sources(self) -> list[tuple[str, int]]:
-        rows = self._conn().execute(
-            "SELECT source, count(*) FROM articles WHERE source IS NOT NULL"
-            " GROUP BY lower(source) ORDER BY count(*) DESC, source"
-        ).fetchall()
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT source, count(*) FROM articles WHERE source IS NOT NULL"
+                " GROUP BY lower(source) ORDER BY count(*) DESC, source"
+            )
+            .fetchall()
+        )
         return [(str(r[0]), int(r[1])) for r in rows]
 
     def stats(self) -> dict[str, Any]:
@@ -635,6 +670,23 @@ class Store:
             return []  # a query FTS5 cannot parse finds nothing rather than failing the question
         return [(str(r[0]), float(r[1])) for r in rows]
 
+    def term_stats(self, words: Sequence[str]) -> tuple[int, dict[str, int]]:
+        """`(chunks in the index, {word: chunks containing it})` for inverse document frequencies."""
+        conn = self._conn()
+        n = int(conn.execute("SELECT count(*) FROM chunks").fetchone()[0])
+        freqs: dict[str, int] = {}
+        for w in words:
+            term = '"' + w.replace('"', "") + '"'
+            try:
+                freqs[w] = int(
+                    conn.execute(
+                        "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (term,)
+                    ).fetchone()[0]
+                )
+            except sqlite3.OperationalError:
+                freqs[w] = 0
+        return n, freqs
+
     def chunk_rows(self, chunk_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """Chunk offsets and text with their article's metadata; unknown ids are left out."""
         out: dict[str, dict[str, Any]] = {}
@@ -685,7 +737,9 @@ def _db_error(exc: sqlite3.DatabaseError, db: Path) -> Exception:
     if "readonly" in msg or "read-only" in msg:
         return StoreWriteError(f"the store at {db.parent} is read-only: {exc}; nothing was written")
     if "disk is full" in msg or "disk i/o" in msg:
-        return StoreWriteError(f"could not write the store at {db.parent} ({exc}); nothing was written")
+        return StoreWriteError(
+            f"could not write the store at {db.parent} ({exc}); nothing was written"
+        )
     if "locked" in msg or "busy" in msg:
         return StoreBusyError(f"the store at {db.parent} is busy ({exc}); try again")
     if isinstance(exc, sqlite3.OperationalError) and "no such table" not in msg:

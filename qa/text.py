@@ -11,13 +11,98 @@ import unicodedata
 
 # Words that end with a period without ending a sentence (lower-cased, without the period).
 _ABBREVIATIONS = frozenset(
-    """
-    mr mrs ms dr prof gen lt col maj capt cmdr adm sgt cpl pvt sen rep gov pres supt det insp
-    st jr sr mt ft rev hon fr messrs mme mlle
-    jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs fri sat sun
-    no nos vol vols p pp fig figs inc corp co ltd llc plc bros dept est approx ca cf vs etc al
-    e.g i.e a.m p.m u.s u.k u.n u.s.a e.u d.c n.y l.a
-    """.split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "gen",
+        "lt",
+        "col",
+        "maj",
+        "capt",
+        "cmdr",
+        "adm",
+        "sgt",
+        "cpl",
+        "pvt",
+        "sen",
+        "rep",
+        "gov",
+        "pres",
+        "supt",
+        "det",
+        "insp",
+        "st",
+        "jr",
+        "sr",
+        "mt",
+        "ft",
+        "rev",
+        "hon",
+        "fr",
+        "messrs",
+        "mme",
+        "mlle",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "mon",
+        "tue",
+        "tues",
+        "wed",
+        "thu",
+        "thur",
+        "thurs",
+        "fri",
+        "sat",
+        "sun",
+        "no",
+        "nos",
+        "vol",
+        "vols",
+        "p",
+        "pp",
+        "fig",
+        "figs",
+        "inc",
+        "corp",
+        "co",
+        "ltd",
+        "llc",
+        "plc",
+        "bros",
+        "dept",
+        "est",
+        "approx",
+        "ca",
+        "cf",
+        "vs",
+        "etc",
+        "al",
+        "e.g",
+        "i.e",
+        "a.m",
+        "p.m",
+        "u.s",
+        "u.k",
+        "u.n",
+        "u.s.a",
+        "e.u",
+        "d.c",
+        "n.y",
+        "l.a",
+    ]
 )
 
 _SENT_END = re.compile(
@@ -63,7 +148,11 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
             cut = m.start()
         else:
             first_dot = m.start()
-            if text[first_dot] == "." and m.end() - m.start() == 1 and _is_abbreviation(text, first_dot):
+            if (
+                text[first_dot] == "."
+                and m.end() - m.start() == 1
+                and _is_abbreviation(text, first_dot)
+            ):
                 continue
             # a lower-case continuation after the period means no sentence break ("approx. five")
             nxt = _next_non_space(text, m.end(), end)
@@ -100,7 +189,9 @@ def _split_lines(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int
         while i != -1:
             before = text[cur:i].rstrip()
             # a short line (headline, byline) or one ending in punctuation is its own sentence
-            if before and (before[-1] in ".!?:\u201d\"" or len(before) < 60 and "\n" not in before):
+            if before and (
+                before[-1] in '.!?:\u201d"' or (len(before) < 60 and "\n" not in before)
+            ):
                 _add_span(text, cur, i, out)
                 cur = i + 1
             i = text.find("\n", i + 1, e)

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 class _NoEmbedding:
     """Stands where Chroma expects an embedding function; newsqa always passes vectors itself."""
 
-    def __call__(self, input: Sequence[str]) -> list[Any]:  # noqa: A002 - Chroma's signature
+    def __call__(self, input: Sequence[str]) -> list[Any]:
         raise RuntimeError("newsqa passes its own embeddings; Chroma must not embed text")
 
     @staticmethod

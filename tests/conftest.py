@@ -29,8 +29,13 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """Settings for a fresh store with the deterministic hash embedder."""
-    return Settings(data_dir=tmp_path / "store", embedding_backend="hash", chunk_size=400)
+    """Settings for a fresh store with the deterministic hash embedder.
+
+    Bag-of-words vectors score lower than MiniLM's, so the refusal threshold is set for them.
+    """
+    return Settings(
+        data_dir=tmp_path / "store", embedding_backend="hash", chunk_size=400, min_evidence=0.25
+    )
 
 
 @pytest.fixture

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ingest.chunking import chunk_article, chunk_id, chunk_spans
 from qa.text import sentence_spans
@@ -53,13 +56,19 @@ def _check(text: str, size: int, overlap: int) -> list[tuple[int, int]]:
     size=st.integers(min_value=40, max_value=1200),
     overlap=st.integers(min_value=0, max_value=300),
 )
-def test_spans_are_exact_on_sentence_mixes(parts: list[str], glue: str, size: int, overlap: int) -> None:
+def test_spans_are_exact_on_sentence_mixes(
+    parts: list[str], glue: str, size: int, overlap: int
+) -> None:
     text = glue.join(parts)
     _check(text, size, min(overlap, size - 1))
 
 
 @settings(max_examples=300, deadline=None)
-@given(text=st.text(max_size=3000), size=st.integers(min_value=1, max_value=500), overlap=st.integers(0, 200))
+@given(
+    text=st.text(max_size=3000),
+    size=st.integers(min_value=1, max_value=500),
+    overlap=st.integers(0, 200),
+)
 def test_spans_are_exact_on_random_text(text: str, size: int, overlap: int) -> None:
     _check(text, size, min(overlap, max(size - 1, 0)))
 
@@ -79,11 +88,11 @@ def test_overlap_repeats_whole_trailing_sentences() -> None:
     no_overlap = chunk_spans(text, 120, 0)
     with_overlap = chunk_spans(text, 120, 60)
     assert len(with_overlap) > len(no_overlap)
-    for (s1, e1), (s2, _) in zip(with_overlap, with_overlap[1:]):
+    for (_, e1), (s2, _) in itertools.pairwise(with_overlap):
         assert s2 < e1, "consecutive chunks overlap"
         assert text[s2 - 1] == " " or s2 == 0, "overlap starts at a sentence start"
         assert text[s2:].startswith("Sentence"), "overlap is made of whole sentences"
-    for (s1, e1), (s2, _) in zip(no_overlap, no_overlap[1:]):
+    for (_, e1), (s2, _) in itertools.pairwise(no_overlap):
         assert s2 >= e1
 
 

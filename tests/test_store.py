@@ -19,10 +19,19 @@ from qa.store import Filters, PreparedArticle, Store
 EMB = HashEmbedder()
 
 
-def _prepared(aid: str, text: str, source: str = "Tasnim", published: str | None = "2022-06-17") -> PreparedArticle:
+def _prepared(
+    aid: str, text: str, source: str = "Tasnim", published: str | None = "2022-06-17"
+) -> PreparedArticle:
     h = content_hash(aid, text)
-    art = Article(article_id=aid, title=f"Title {aid}", text=text, source=source,
-                  published=published, content_hash=h, ingested_at="2026-01-01T00:00:00Z")
+    art = Article(
+        article_id=aid,
+        title=f"Title {aid}",
+        text=text,
+        source=source,
+        published=published,
+        content_hash=h,
+        ingested_at="2026-01-01T00:00:00Z",
+    )
     chunks = chunk_article(aid, text, h, size=200)
     return PreparedArticle(art, chunks, EMB.embed_documents([c.text for c in chunks]))
 
@@ -71,10 +80,12 @@ def test_chunk_rows_slice_the_article_text(settings: Settings) -> None:
 
 def test_search_and_filters_happen_inside_the_indexes(settings: Settings) -> None:
     with Store.open(settings, create=True) as store, store.writing():
-        store.write_articles([
-            _prepared("a", TEXT_A, source="Tasnim", published="2022-06-17"),
-            _prepared("b", TEXT_B, source="Dawn", published="2022-08-01"),
-        ])
+        store.write_articles(
+            [
+                _prepared("a", TEXT_A, source="Tasnim", published="2022-06-17"),
+                _prepared("b", TEXT_B, source="Dawn", published="2022-08-01"),
+            ]
+        )
         q = EMB.embed_query("drones Venezuela")
         hits = store.dense_search(q, 3)
         rows = store.chunk_rows([h[0] for h in hits])
@@ -99,7 +110,10 @@ def test_recovery_removes_vectors_of_an_unfinished_write(settings: Settings) -> 
         store._journal(ids)
         store.vectors.upsert(ids, p.embeddings, [{"article_id": "a"}] * len(ids))
         assert store.stats()["vectors"] == before[1] + len(ids)
-    with Store.open(settings) as store2, store2.writing():  # opening for writing replays the journal
+    with (
+        Store.open(settings) as store2,
+        store2.writing(),
+    ):  # opening for writing replays the journal
         assert _counts(store2) == before
         assert store2.stats()["pending_journal"] == 0
 
@@ -125,8 +139,14 @@ def test_missing_vector_folder_is_detected(settings: Settings) -> None:
 def test_list_articles_shows_duplicates_with_their_original(settings: Settings) -> None:
     with Store.open(settings, create=True) as store, store.writing():
         store.write_articles([_prepared("a", TEXT_A)])
-        dup = Article(article_id="a2", title="Copy", text="", source="Other", content_hash="h",
-                      ingested_at="2026-01-01T00:00:00Z")
+        dup = Article(
+            article_id="a2",
+            title="Copy",
+            text="",
+            source="Other",
+            content_hash="h",
+            ingested_at="2026-01-01T00:00:00Z",
+        )
         store.add_duplicate(dup, "a", 0.97)
         rows = store.list_articles()
         assert len(rows) == 1 and rows[0]["duplicates"][0]["article_id"] == "a2"

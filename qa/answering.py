@@ -1,0 +1,220 @@
+"""The extractive answerer: quote the sentences of the retrieved passages that best answer the question.
+
+Deterministic and model-free beyond the embedder. Every sentence of an answer is an exact span of a
+stored article, so every `[n]` is checkable; when the evidence is too weak the answer is a refusal
+with the closest passages as related reading.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.embeddings import get_embedder
+from qa.retrieval import Retrieval
+from qa.schema import Answer, Citation, Passage
+from qa.settings import Settings
+from qa.store import Store
+from qa.text import sentence_spans, tokens
+
+REFUSAL = "The ingested articles don't cover this."
+
+_WORD = re.compile(r"\S+")
+
+
+@dataclass
+class _Sentence:
+    passage: Passage
+    rank: int  # rank of the passage's article among the retrieved articles
+    start: int  # offsets into the article text
+    end: int
+    text: str
+    cos: float = 0.0
+    coverage: float = 0.0
+    agreement: float = 0.0
+    score: float = 0.0
+    vec: np.ndarray | None = None
+
+
+def _stem(word: str) -> str:
+    """A crude stem for matching question words to sentence words (exports ~ export ~ exporting)."""
+    w = word.lower().strip("'’.-")
+    if w.endswith("'s") or w.endswith("’s"):
+        w = w[:-2]
+    return w[:6] if len(w) > 6 else w
+
+
+def _idf(words: list[str], store: Store) -> dict[str, float]:
+    n, freqs = store.term_stats(words)
+    return {w: math.log(1.0 + (n + 1) / (freqs.get(w, 0) + 1)) for w in words}
+
+
+def extractive_answer(
+    question: str, retrieval: Retrieval, *, settings: Settings, store: Store
+) -> Answer:
+    """Compose a short, cited answer from the retrieved passages, or refuse.
+
+    The best sentence comes first; up to `answer_max_sentences` sentences that add something
+    follow, within `answer_max_words` words. Each carries `[n]`, its citation quoting it exactly.
+    """
+    t0 = time.perf_counter()
+    passages = retrieval.passages
+    if not passages:
+        return _refusal(question, passages, retrieval, t0)
+
+    article_rank: dict[str, int] = {}
+    for p in passages:
+        article_rank.setdefault(p.article_id, len(article_rank))
+    sents: list[_Sentence] = []
+    for p in passages:
+        for s, e in sentence_spans(p.text):
+            text = p.text[s:e]
+            if len(_WORD.findall(text)) < 4 or text.endswith("?"):
+                continue
+            sents.append(_Sentence(p, article_rank[p.article_id], p.start + s, p.start + e, text))
+    if not sents:
+        return _refusal(question, passages, retrieval, t0)
+
+    emb = get_embedder(settings)
+    vecs = emb.embed_documents([s.text for s in sents])
+    q = retrieval.query_vector
+    # words carried over from earlier turns count half as much as the question's own
+    weight = {w: 1.0 for w in retrieval.keywords}
+    for w in retrieval.carried:
+        weight.setdefault(w, 0.5)
+    idf = {w: v * weight[w] for w, v in _idf(list(weight), store).items()} if weight else {}
+    total_idf = sum(idf.values()) or 1.0
+    q_stems = {_stem(w): w for w in weight}
+    for s, v in zip(sents, vecs, strict=True):
+        s.vec = v
+        s.cos = float(v @ q)
+        stems = {_stem(t) for t in tokens(s.text)}
+        s.coverage = sum(idf[w] for st, w in q_stems.items() if st in stems) / total_idf
+    # agreement: the same fact stated in another article
+    if len(article_rank) > 1:
+        sims = vecs @ vecs.T
+        for i, s in enumerate(sents):
+            others = [
+                sims[i, j]
+                for j, o in enumerate(sents)
+                if o.passage.article_id != s.passage.article_id
+            ]
+            s.agreement = float(max(others)) if others else 0.0
+    for s in sents:
+        s.score = (
+            0.45 * s.cos
+            + 0.40 * s.coverage
+            + 0.10 / (1 + s.rank)
+            + 0.05 * max(0.0, s.agreement - 0.5) * 2
+        )
+    sents.sort(key=lambda s: (-s.score, s.rank, s.start))
+    best = sents[0]
+    evidence = 0.5 * max(best.cos, retrieval.best_dense) + 0.5 * best.coverage
+    if evidence < settings.min_evidence:
+        return _refusal(question, passages, retrieval, t0, evidence)
+
+    chosen = [best]
+    words = len(_WORD.findall(best.text))
+    for s in sents[1:]:
+        if len(chosen) >= settings.answer_max_sentences:
+            break
+        if s.score < 0.75 * best.score:
+            break
+        n_words = len(_WORD.findall(s.text))
+        if words + n_words > settings.answer_max_words:
+            continue
+        if any(
+            float(s.vec @ c.vec) > 0.85 for c in chosen if s.vec is not None and c.vec is not None
+        ):
+            continue  # says the same thing again
+        chosen.append(s)
+        words += n_words
+    if words > settings.answer_max_words:  # a single very long best sentence
+        chosen = [best]
+    text, citations = _compose(chosen)
+    return Answer(
+        question=question,
+        text=text,
+        citations=tuple(citations),
+        passages=tuple(passages),
+        answered=True,
+        answerer="extractive",
+        timings={
+            **retrieval.timings,
+            "answer": time.perf_counter() - t0,
+            "evidence": round(evidence, 4),
+        },
+    )
+
+
+def _attribution(p: Passage) -> str:
+    if p.source and p.published:
+        return f"{p.source} reported on {_day(p.published)}: "
+    if p.source:
+        return f"{p.source} reported: "
+    if p.published:
+        return f"Reported on {_day(p.published)}: "
+    return ""
+
+
+def _day(iso: str) -> str:
+    from datetime import date
+
+    try:
+        d = date.fromisoformat(iso[:10])
+    except ValueError:
+        return iso
+    return f"{d.day} {d.strftime('%B %Y')}"
+
+
+def _compose(chosen: list[_Sentence]) -> tuple[str, list[Citation]]:
+    parts: list[str] = []
+    citations: list[Citation] = []
+    last_source: tuple[str | None, str | None] | None = None
+    for n, s in enumerate(chosen, start=1):
+        p = s.passage
+        who = (p.source, p.published)
+        prefix = _attribution(p) if who != last_source else ""
+        last_source = who
+        parts.append(f"{prefix}{s.text} [{n}]")
+        citations.append(
+            Citation(
+                n=n,
+                article_id=p.article_id,
+                title=p.title,
+                source=p.source,
+                published=p.published,
+                url=p.url,
+                quote=s.text,
+                start=s.start,
+                end=s.end,
+                score=round(s.score, 4),
+            )
+        )
+    return " ".join(parts), citations
+
+
+def _refusal(
+    question: str,
+    passages: list[Passage],
+    retrieval: Retrieval,
+    t0: float,
+    evidence: float = 0.0,
+) -> Answer:
+    return Answer(
+        question=question,
+        text=REFUSAL,
+        citations=(),
+        passages=tuple(passages),
+        answered=False,
+        answerer="extractive",
+        timings={
+            **retrieval.timings,
+            "answer": time.perf_counter() - t0,
+            "evidence": round(evidence, 4),
+        },
+    )

@@ -1,0 +1,207 @@
+"""Hybrid retrieval: dense (Chroma) + keyword (SQLite FTS5 BM25), fused by reciprocal rank fusion,
+then news-aware boosts, per-article diversity and near-duplicate collapsing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from qa.embeddings import get_embedder
+from qa.query import TimeHint, fts_query, keywords, time_hint
+from qa.schema import Passage
+from qa.settings import Settings
+from qa.store import Filters, Store
+from qa.text import normalize
+
+
+@dataclass
+class Retrieval:
+    """Ranked passages plus what the answerer reuses: the question vector and timings."""
+
+    passages: list[Passage]
+    query_vector: np.ndarray
+    keywords: list[str]  # the question's own content words (not those carried from earlier turns)
+    hint: TimeHint
+    carried: list[str] = field(default_factory=list)  # words carried over from earlier turns
+    timings: dict[str, float] = field(default_factory=dict)
+    best_dense: float = 0.0
+
+
+def retrieve(
+    question: str,
+    *,
+    settings: Settings,
+    store: Store,
+    k: int | None = None,
+    filters: Filters | None = None,
+    extra_terms: Sequence[str] = (),
+) -> Retrieval:
+    """Find the passages that best answer `question`.
+
+    Args:
+        question: what the user asked (already made standalone for follow-ups).
+        settings: retrieval knobs (`retrieval_k`, `fetch_k`, `rrf_k`, weights, diversity).
+        store: an open store.
+        k: passages to return (default `settings.retrieval_k`).
+        filters: date, outlet and article restrictions, applied inside both indexes.
+        extra_terms: keywords carried over from earlier turns of a conversation.
+    """
+    t0 = time.perf_counter()
+    k = k or settings.retrieval_k
+    fetch = max(settings.fetch_k, k * 4)
+    filters = filters or Filters()
+    emb = get_embedder(settings)
+    dense_text = question if not extra_terms else question + " " + " ".join(extra_terms)
+    qvec = emb.embed_query(dense_text)
+    t1 = time.perf_counter()
+    dense = store.dense_search(qvec, fetch, filters)
+    t2 = time.perf_counter()
+    own = keywords(question)
+    words = own + [w for w in extra_terms if w not in own]
+    keyword = store.keyword_search(fts_query(words), fetch, filters)
+    t3 = time.perf_counter()
+
+    fused: dict[str, float] = {}
+    dense_rank: dict[str, int] = {}
+    keyword_rank: dict[str, int] = {}
+    for rank, (cid, _) in enumerate(dense):
+        dense_rank[cid] = rank
+        fused[cid] = fused.get(cid, 0.0) + settings.dense_weight / (settings.rrf_k + rank + 1)
+    for rank, (cid, _) in enumerate(keyword):
+        keyword_rank[cid] = rank
+        fused[cid] = fused.get(cid, 0.0) + settings.keyword_weight / (settings.rrf_k + rank + 1)
+    rows = store.chunk_rows(list(fused))  # drops vectors whose chunk is not (or no longer) stored
+
+    hint = time_hint(question, _newest_day(rows) or date.today())
+    scored = []
+    for cid, row in rows.items():
+        s = fused[cid] * _time_boost(row.get("published"), hint, settings)
+        scored.append((s, cid, row))
+    scored.sort(key=lambda x: (-x[0], x[1]))
+
+    dense_sim = dict(dense)
+    passages: list[Passage] = []
+    per_article: dict[str, int] = {}
+    seen_text: set[str] = set()
+    for s, cid, row in scored:
+        aid = row["article_id"]
+        if per_article.get(aid, 0) >= settings.max_per_article:
+            continue
+        key = normalize(row["text"])[:300]
+        if key in seen_text:  # the same passage from a republished copy
+            continue
+        seen_text.add(key)
+        per_article[aid] = per_article.get(aid, 0) + 1
+        passages.append(
+            Passage(
+                chunk_id=cid,
+                article_id=aid,
+                title=row["title"],
+                source=row["source"],
+                published=row["published"],
+                url=row["url"],
+                start=int(row["start"]),
+                end=int(row["end"]),
+                text=row["text"],
+                score=round(s, 6),
+                dense_rank=dense_rank.get(cid),
+                keyword_rank=keyword_rank.get(cid),
+            )
+        )
+        if len(passages) >= k:
+            break
+    passages = _group_by_article(passages)
+    t4 = time.perf_counter()
+    best_dense = max((dense_sim.get(p.chunk_id, 0.0) for p in passages), default=0.0)
+    return Retrieval(
+        passages=passages,
+        query_vector=qvec,
+        keywords=own,
+        carried=[w for w in extra_terms if w not in own],
+        hint=hint,
+        best_dense=best_dense,
+        timings={
+            "embed_query": t1 - t0,
+            "dense": t2 - t1,
+            "keyword": t3 - t2,
+            "fuse": t4 - t3,
+            "retrieve": t4 - t0,
+        },
+    )
+
+
+def _group_by_article(passages: list[Passage]) -> list[Passage]:
+    """Keep the ranking of articles, but put an article's passages next to each other."""
+    order: dict[str, int] = {}
+    for i, p in enumerate(passages):
+        order.setdefault(p.article_id, i)
+    return sorted(passages, key=lambda p: (order[p.article_id], p.start))
+
+
+def _newest_day(rows: dict[str, dict[str, Any]]) -> date | None:
+    days = [r["published"][:10] for r in rows.values() if r.get("published")]
+    if not days:
+        return None
+    try:
+        return date.fromisoformat(max(days))
+    except ValueError:
+        return None
+
+
+def _time_boost(published: str | None, hint: TimeHint, settings: Settings) -> float:
+    if not (hint.start or hint.recency):
+        return 1.0
+    if not published:
+        return 1.0
+    try:
+        day = date.fromisoformat(published[:10])
+    except ValueError:
+        return 1.0
+    boost = 1.0
+    if hint.start and hint.end and hint.start <= day <= hint.end:
+        boost *= settings.time_match_boost
+    if hint.recency and hint.end is None and hint.reference is not None:
+        # 1.0 for the newest candidate, halving every 30 days before it
+        age = max(0, (hint.reference - day).days)
+        boost *= 1.0 + settings.recency_boost * float(0.5 ** (age / 30.0))
+    return boost
+
+
+class NewsRetriever(BaseRetriever):
+    """LangChain face of `retrieve`: composes with chains; documents carry exact offsets."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    settings: Settings
+    store: Store
+    k: int | None = None
+    filters: Filters | None = None
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
+        result = retrieve(
+            query, settings=self.settings, store=self.store, k=self.k, filters=self.filters
+        )
+        return [
+            Document(page_content=p.text, metadata={**p.to_dict(), "text": None}, id=p.chunk_id)
+            for p in result.passages
+        ]
+
+
+def passages_from_documents(docs: Sequence[Document]) -> list[Passage]:
+    """Back from LangChain documents to `Passage`s."""
+    out = []
+    for d in docs:
+        meta = {k: v for k, v in d.metadata.items() if k != "text"}
+        out.append(Passage(**{**meta, "text": d.page_content}))
+    return out

@@ -1,0 +1,180 @@
+"""ask(): hybrid retrieval, exact citations, refusals, filters and follow-ups."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from ingest import ingest
+from qa import ask
+from qa.errors import StoreNotFoundError
+from qa.pipeline import followup_terms
+from qa.settings import Settings
+from qa.store import Store
+from tests.conftest import SEEDS
+
+CORPUS = [
+    {
+        "title": "Iran ready to export defense equipment",
+        "source": "Tasnim",
+        "published": "2022-06-21",
+        "url": "https://tasnim.example/iran-exports",
+        "text": "TEHRAN (Tasnim) – Iran's top general said the country is ready to export defense equipment. "
+        "Defense Minister Mohammad Reza Ashtiani said Iran has no restriction on exporting military "
+        "equipment to other countries, including Venezuela. Iranian engineers have made breakthroughs "
+        "in manufacturing drones.",
+    },
+    {
+        "title": "Floods displace thousands in Pakistan",
+        "source": "Dawn",
+        "published": "2022-08-29",
+        "url": "https://dawn.example/floods",
+        "text": "KARACHI (Dawn) – Monsoon floods displaced more than 33 million people across Pakistan, the "
+        "disaster agency said on Monday. Sindh province was hit hardest, with entire villages under "
+        "water. The government appealed for international aid.",
+    },
+    {
+        "title": "Sri Lanka president flees",
+        "source": "CNN",
+        "published": "2022-07-13",
+        "url": "https://cnn.example/sri-lanka",
+        "text": "COLOMBO (CNN) – Sri Lanka's President Gotabaya Rajapaksa fled the country on a military jet "
+        "to the Maldives, officials said on Wednesday. Protesters had stormed his residence days "
+        "earlier over the economic crisis. Prime Minister Ranil Wickremesinghe was named acting president.",
+    },
+    {
+        "title": "Fed raises rates again",
+        "source": "CNN",
+        "published": "2022-07-27",
+        "url": "https://cnn.example/fed",
+        "text": "WASHINGTON (CNN) – The Federal Reserve raised interest rates by three quarters of a "
+        "percentage point on Wednesday to fight inflation, the highest in four decades. Chair Jerome "
+        "Powell said another large increase could be appropriate in September.",
+    },
+]
+
+
+@pytest.fixture
+def corpus_settings(settings: Settings, tmp_path: Path) -> Settings:
+    f = tmp_path / "corpus.jsonl"
+    f.write_text("\n".join(json.dumps(r) for r in CORPUS) + "\n", encoding="utf-8")
+    assert ingest([str(f)], settings).counts()["ingested"] == len(CORPUS)
+    return settings
+
+
+def assert_exact(answer, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    """Every [n] has a citation and every citation is an exact span of its stored article."""
+    markers = {int(m) for m in re.findall(r"\[(\d+)\]", answer.text)}
+    assert markers == {c.n for c in answer.citations}
+    with Store.open(settings) as store:
+        for c in answer.citations:
+            art = store.get_article(c.article_id)
+            assert art is not None
+            assert art.text[c.start : c.end] == c.quote
+            assert c.quote in answer.text
+
+
+def test_answer_quotes_the_right_article(corpus_settings: Settings) -> None:
+    a = ask("Which country did Iran say it could export arms to?", settings=corpus_settings)
+    assert a.answered
+    assert "Venezuela" in a.text
+    assert a.citations[0].article_id == "https://tasnim.example/iran-exports"
+    assert a.text.startswith("Tasnim reported on 21 June 2022: ")
+    assert_exact(a, corpus_settings)
+    assert a.timings["total"] > 0 and "retrieve" in a.timings
+
+
+def test_every_answer_is_exact_and_short(corpus_settings: Settings) -> None:
+    for q in [
+        "Where did the Sri Lankan president flee to?",
+        "How many people did the floods displace?",
+        "How much did the Fed raise rates?",
+        "Who was named acting president of Sri Lanka?",
+    ]:
+        a = ask(q, settings=corpus_settings)
+        assert a.answered, q
+        assert len(a.text.split()) <= corpus_settings.answer_max_words + 12  # + attribution words
+        assert_exact(a, corpus_settings)
+
+
+def test_refuses_when_the_articles_do_not_say(corpus_settings: Settings) -> None:
+    a = ask("Who won the 2018 football World Cup final in Moscow?", settings=corpus_settings)
+    assert not a.answered
+    assert a.text.startswith("The ingested articles don't cover this.")
+    assert a.citations == ()
+    assert a.passages  # closest passages offered as related reading
+
+
+def test_filters_apply_inside_retrieval(corpus_settings: Settings) -> None:
+    a = ask("What happened?", settings=corpus_settings, sources=["Dawn"])
+    assert {p.source for p in a.passages} == {"Dawn"}
+    b = ask("president", settings=corpus_settings, since="2022-07-20")
+    assert b.passages and all((p.published or "") >= "2022-07-20" for p in b.passages)
+    c = ask("Iran exports", settings=corpus_settings, article_ids=["https://dawn.example/floods"])
+    assert {p.article_id for p in c.passages} == {"https://dawn.example/floods"}
+
+
+def test_one_article_cannot_fill_the_context(settings: Settings, tmp_path: Path) -> None:
+    long = {
+        "title": "Long Iran story",
+        "source": "X",
+        "text": " ".join(
+            f"Iran exports drones paragraph {i} with more detail about exports." for i in range(200)
+        ),
+    }
+    f = tmp_path / "c.jsonl"
+    f.write_text("\n".join(json.dumps(r) for r in [*CORPUS, long]) + "\n", encoding="utf-8")
+    ingest([str(f)], settings)
+    a = ask("Iran exports drones", settings=settings, k=6)
+    per_article: dict[str, int] = {}
+    for p in a.passages:
+        per_article[p.article_id] = per_article.get(p.article_id, 0) + 1
+    assert max(per_article.values()) <= settings.max_per_article
+    assert len(per_article) >= 2
+
+
+def test_followups_carry_the_previous_question(corpus_settings: Settings) -> None:
+    first_q = "Where did Sri Lanka's president flee?"
+    first = ask(first_q, settings=corpus_settings)
+    assert "Maldives" in first.text
+    assert followup_terms("Who replaced him?", [(first_q, first.text)])[:2] == ["sri", "lanka"]
+    assert followup_terms("What about Venezuela?", [(first_q, first.text)])[:2] == ["sri", "lanka"]
+    assert followup_terms("How many people did the floods displace?", [(first_q, first.text)]) == []
+    follow = ask(
+        "And who is acting president now?",
+        settings=corpus_settings,
+        history=[(first_q, first.text)],
+    )
+    assert follow.answered and "Wickremesinghe" in follow.text
+    assert follow.standalone_question and "sri" in follow.standalone_question
+
+
+def test_latest_prefers_newer_articles(corpus_settings: Settings) -> None:
+    a = ask("What is the latest news from CNN?", settings=corpus_settings, sources=["CNN"])
+    assert a.passages[0].published == "2022-07-27"
+
+
+def test_empty_and_junk_questions_are_refused_cleanly(corpus_settings: Settings) -> None:
+    for q in ["", "   ", "???", "!!! ... ---"]:
+        a = ask(q, settings=corpus_settings)
+        assert not a.answered
+    long_q = "Iran " * 20000
+    assert ask(long_q, settings=corpus_settings).question  # answered or refused, no error
+
+
+def test_no_store_is_a_clear_error(settings: Settings) -> None:
+    with pytest.raises(StoreNotFoundError, match="newsqa ingest"):
+        ask("anything?", settings=settings)
+
+
+@pytest.mark.e2e
+def test_seed_question_with_the_real_model(real_settings: Settings) -> None:
+    assert ingest([str(SEEDS)], real_settings).counts()["ingested"] == 1
+    a = ask("Which country did Iran say it could export arms to?", settings=real_settings)
+    assert a.answered and "Venezuela" in a.text
+    assert_exact(a, real_settings)
+    refused = ask("What did the Federal Reserve do with interest rates?", settings=real_settings)
+    assert not refused.answered
