@@ -239,10 +239,15 @@ class Store:
         return self._vectors
 
     def close(self) -> None:
+        """Close this thread's database connection and release the vector client."""
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
             self._local.conn = None
+        with self._vectors_lock:
+            if self._vectors is not None:
+                self._vectors.close()
+                self._vectors = None
 
     def __enter__(self) -> Store:
         return self

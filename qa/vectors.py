@@ -90,6 +90,17 @@ class VectorIndex:
             ) from exc
         self._max_batch = int(getattr(self._client, "get_max_batch_size", lambda: 5000)())
 
+    def close(self) -> None:
+        """Release this client; Chroma stops the shared system when its last client closes, so
+        the next open reads the folder afresh (it may have been rebuilt or written by another
+        process meanwhile)."""
+        close = getattr(self._client, "close", None)
+        if callable(close):
+            try:
+                close()
+            except Exception:  # closing twice, or a server gone: nothing left to release
+                log.debug("closing the Chroma client failed", exc_info=True)
+
     def count(self) -> int:
         return int(self._col.count())
 

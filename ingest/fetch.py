@@ -1,0 +1,179 @@
+"""Fetching one http(s) URL safely: scheme checks on every hop, redirect, time and size limits."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from email.message import Message
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin, urlsplit
+
+from qa.errors import IngestError
+from qa.settings import Settings
+
+if TYPE_CHECKING:
+    import httpx
+
+USER_AGENT = "newsqa/0.1"
+_REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+_ALLOWED_SCHEMES = frozenset({"http", "https"})
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A downloaded response body and what the server said about it."""
+
+    url: str  # final URL, after redirects
+    status: int
+    content_type: str  # media type only, lower case ("text/html"); "" when the server sent none
+    charset: str | None  # from the Content-Type header, when given
+    body: bytes  # decoded from any Content-Encoding (gzip, br, ...)
+
+
+def is_http_url(text: str) -> bool:
+    """True when `text` is an absolute http:// or https:// URL with a host."""
+    try:
+        parts = urlsplit(text.strip())
+    except ValueError:
+        return False
+    return parts.scheme.lower() in _ALLOWED_SCHEMES and bool(parts.hostname)
+
+
+def parse_content_type(header: str | None) -> tuple[str, str | None]:
+    """Split a Content-Type header into (media type in lower case, charset or None)."""
+    if not header:
+        return "", None
+    msg = Message()
+    msg["content-type"] = header
+    media_type = msg.get_content_type().lower() if "/" in header.split(";")[0] else ""
+    charset = msg.get_param("charset")
+    return media_type, charset.strip().strip("'\"") if isinstance(charset, str) else None
+
+
+def _check_scheme(url: str, *, redirect_from: str | None = None) -> None:
+    if is_http_url(url):
+        return
+    scheme = urlsplit(url).scheme.lower() if ":" in url else ""
+    what = f"{scheme}: URL" if scheme else "URL"
+    if redirect_from is not None:
+        raise IngestError(
+            f"refused redirect from {redirect_from} to {url}: only http(s) URLs can be fetched"
+        )
+    raise IngestError(f"cannot fetch {what} {url}: only http(s) URLs can be ingested")
+
+
+def fetch(url: str, settings: Settings) -> Fetched:
+    """Download `url` (http or https only), following at most `settings.max_redirects` redirects.
+
+    The whole download, redirects included, must finish within `settings.url_timeout` seconds,
+    and the decoded body may not exceed `settings.max_file_bytes`.
+
+    Args:
+        url: an absolute http:// or https:// URL.
+        settings: limits (`url_timeout`, `max_redirects`, `max_file_bytes`).
+
+    Returns:
+        The final URL, status, content type, charset and body.
+
+    Raises:
+        IngestError: bad scheme (also on a redirect), too many redirects, timeout, body too large,
+            HTTP status >= 400, or the host cannot be reached. The message says which.
+    """
+    import httpx
+
+    _check_scheme(url)
+    deadline = time.monotonic() + settings.url_timeout
+    headers = {"User-Agent": USER_AGENT, "Accept": "*/*"}
+    current = url
+    host = urlsplit(url).hostname or url
+    try:
+        # httpx parses a redirect's Location before handing the response back, so a refused
+        # scheme is checked in a response hook, where the raw header is still available
+        with httpx.Client(
+            follow_redirects=False,
+            headers=headers,
+            event_hooks={"response": [_refuse_bad_redirect]},
+        ) as client:
+            for _hop in range(settings.max_redirects + 1):
+                host = urlsplit(current).hostname or current
+                # each hop gets what is left of the overall time budget
+                remaining = max(deadline - time.monotonic(), 0.001)
+                with client.stream("GET", current, timeout=remaining) as response:
+                    location = response.headers.get("location")
+                    if response.status_code in _REDIRECT_CODES and location:
+                        target = urljoin(current, location.strip())
+                        _check_scheme(target, redirect_from=current)
+                        current = target
+                        continue
+                    if response.status_code >= 400:
+                        reason = response.reason_phrase or "error"
+                        raise IngestError(f"HTTP {response.status_code} {reason} from {current}")
+                    body = _read_capped(response, current, settings, deadline)
+                    media_type, charset = parse_content_type(response.headers.get("content-type"))
+                    return Fetched(
+                        url=str(response.url),
+                        status=response.status_code,
+                        content_type=media_type,
+                        charset=charset,
+                        body=body,
+                    )
+    except httpx.TimeoutException:
+        raise IngestError(
+            f"timed out after {settings.url_timeout:g} s fetching {url}; "
+            "try again later or raise NEWSQA_URL_TIMEOUT"
+        ) from None
+    except (httpx.ConnectError, httpx.NetworkError) as exc:
+        raise IngestError(f"cannot reach {host}: {_describe(exc)}") from None
+    except httpx.DecodingError as exc:
+        raise IngestError(f"the response from {current} is corrupt: {_describe(exc)}") from None
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+        raise IngestError(f"invalid URL {current}: {_describe(exc)}") from None
+    except httpx.HTTPError as exc:
+        raise IngestError(f"could not fetch {current}: {_describe(exc)}") from None
+    raise IngestError(
+        f"too many redirects ({settings.max_redirects}) fetching {url}; "
+        "the site may be redirecting in a loop (limit: NEWSQA_MAX_REDIRECTS)"
+    )
+
+
+def _refuse_bad_redirect(response: httpx.Response) -> None:
+    location = response.headers.get("location")
+    if response.status_code in _REDIRECT_CODES and location:
+        current = str(response.request.url)
+        _check_scheme(urljoin(current, location.strip()), redirect_from=current)
+
+
+def _read_capped(response: httpx.Response, url: str, settings: Settings, deadline: float) -> bytes:
+    """Read the decoded body in chunks; stop as soon as it is too large or too slow."""
+    import httpx
+
+    limit = settings.max_file_bytes
+    too_large = (
+        f"the download from {url} is larger than the {limit:,}-byte limit "
+        "(NEWSQA_MAX_FILE_BYTES); raise the limit or save a smaller excerpt"
+    )
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise IngestError(too_large)
+    chunks: list[bytes] = []
+    size = 0
+    # iter_bytes yields *decoded* bytes, so a small gzip bomb is stopped at the limit as well.
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise IngestError(too_large)
+        chunks.append(chunk)
+        if time.monotonic() > deadline:
+            raise httpx.ReadTimeout("overall deadline exceeded")
+    return b"".join(chunks)
+
+
+def _describe(exc: BaseException) -> str:
+    """A one-line reason for a network error, without a traceback."""
+    text = str(exc).strip()
+    while exc.__cause__ is not None and not text:
+        exc = exc.__cause__
+        text = str(exc).strip()
+    if not text:
+        return type(exc).__name__
+    return text.splitlines()[0]
