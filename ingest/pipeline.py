@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, BinaryIO, Literal
 
+import numpy as np
+
 from ingest.chunking import chunk_article
 from ingest.dedup import Signature, signature
 from ingest.loaders import LoadError, RawArticle, expand_sources, load_item
@@ -47,7 +49,7 @@ class IngestReport:
     data_dir: str = ""
 
     def counts(self) -> dict[str, int]:
-        out = {s: 0 for s in STATUSES}
+        out: dict[str, int] = {s: 0 for s in STATUSES}
         for it in self.items:
             out[it.status] += 1
         return out
@@ -277,8 +279,8 @@ def _flush(
             PreparedArticle(
                 a,
                 chunks,
-                embeddings=None,
-                minhash=p.sig.to_bytes(),  # type: ignore[arg-type]
+                embeddings=np.zeros((0, emb.dim), dtype=np.float32),  # filled below
+                minhash=p.sig.to_bytes(),
                 lsh_buckets=p.sig.buckets,
             )
         )
@@ -287,8 +289,6 @@ def _flush(
     for i in range(0, len(texts), step):
         vectors.append(emb.embed_documents(texts[i : i + step]))
         chunk_bar.update(len(texts[i : i + step]))
-    import numpy as np
-
     allv = np.concatenate(vectors) if vectors else np.zeros((0, emb.dim), dtype=np.float32)
     row = 0
     for pa in prepared:

@@ -71,11 +71,11 @@ def extractive_answer(
         article_rank.setdefault(p.article_id, len(article_rank))
     sents: list[_Sentence] = []
     for p in passages:
-        for s, e in sentence_spans(p.text):
-            text = p.text[s:e]
+        for a, b in sentence_spans(p.text):
+            text = p.text[a:b]
             if len(_WORD.findall(text)) < 4 or text.endswith("?"):
                 continue
-            sents.append(_Sentence(p, article_rank[p.article_id], p.start + s, p.start + e, text))
+            sents.append(_Sentence(p, article_rank[p.article_id], p.start + a, p.start + b, text))
     if not sents:
         return _refusal(question, passages, retrieval, t0)
 

@@ -155,7 +155,7 @@ class VectorIndex:
         if n == 0:
             return []
         res = self._col.query(
-            query_embeddings=[embedding.astype(np.float32)],  # type: ignore[list-item]
+            query_embeddings=[embedding.astype(np.float32)],  # type: ignore[arg-type,list-item]
             n_results=min(k, n),
             where=where or None,  # type: ignore[arg-type]
             include=["distances"],
