@@ -338,6 +338,23 @@ def chat(
             history.append((question, answer.text))
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on; beyond 127.0.0.1 set NEWSQA_AUTH.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 7860,
+    data_dir: DataDir = None,
+) -> None:
+    """Open the chat UI (the same as `python app.py`); ingests seeds/ first into an empty store."""
+    import app as webapp
+
+    argv = ["--host", host, "--port", str(port)]
+    if data_dir:
+        argv += ["--data-dir", str(data_dir)]
+    rv = webapp.main(argv)
+    if rv:
+        raise typer.Exit(int(rv))
+
+
 def _filters(since: str | None, until: str | None, sources: list[str] | None) -> Any:
     from ingest.metadata import parse_day
     from qa.store import Filters
