@@ -159,6 +159,10 @@ class HashEmbedder:
 def _cached(backend: str, model: str, batch_size: int) -> Embedder:
     if backend == "hash":
         return HashEmbedder()
+    if backend == "onnx":
+        from qa.onnx_embedder import OnnxEmbedder
+
+        return OnnxEmbedder(bundled_model_dir() if model == "bundled" else Path(model), batch_size)
     if backend == "sentence-transformers":
         model_dir = bundled_model_dir() if model == "bundled" else Path(model)
         if not model_dir.is_dir():

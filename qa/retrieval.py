@@ -1,5 +1,9 @@
 """Hybrid retrieval: dense (Chroma) + keyword (SQLite FTS5 BM25), fused by reciprocal rank fusion,
-then news-aware boosts, per-article diversity and near-duplicate collapsing."""
+then news-aware boosts, per-article diversity and near-duplicate collapsing.
+
+The LangChain face of this (`NewsRetriever`, a `BaseRetriever`) is in `qa/retriever.py`, so that
+asking a question does not pay for importing LangChain.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,6 @@ from datetime import date
 from typing import Any
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
 
 from qa.embeddings import get_embedder
 from qa.query import TimeHint, fts_query, keywords, time_hint
@@ -174,34 +174,3 @@ def _time_boost(published: str | None, hint: TimeHint, settings: Settings) -> fl
         age = max(0, (hint.reference - day).days)
         boost *= 1.0 + settings.recency_boost * float(0.5 ** (age / 30.0))
     return boost
-
-
-class NewsRetriever(BaseRetriever):
-    """LangChain face of `retrieve`: composes with chains; documents carry exact offsets."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    settings: Settings
-    store: Store
-    k: int | None = None
-    filters: Filters | None = None
-
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-    ) -> list[Document]:
-        result = retrieve(
-            query, settings=self.settings, store=self.store, k=self.k, filters=self.filters
-        )
-        return [
-            Document(page_content=p.text, metadata={**p.to_dict(), "text": None}, id=p.chunk_id)
-            for p in result.passages
-        ]
-
-
-def passages_from_documents(docs: Sequence[Document]) -> list[Passage]:
-    """Back from LangChain documents to `Passage`s."""
-    out = []
-    for d in docs:
-        meta = {k: v for k, v in d.metadata.items() if k != "text"}
-        out.append(Passage(**{**meta, "text": d.page_content}))
-    return out

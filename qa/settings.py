@@ -38,6 +38,11 @@ class Settings(BaseSettings):
         default=None,
         description="URL of a Chroma server (e.g. http://127.0.0.1:8000); unset = embedded store.",
     )
+    chroma_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds before a call to the Chroma server (chroma_url) gives up.",
+    )
 
     # --- chunking and embedding ------------------------------------------------------------------
     chunk_size: int = Field(
@@ -48,11 +53,12 @@ class Settings(BaseSettings):
         ge=0,
         description="Characters of whole trailing sentences repeated at the start of the next chunk.",
     )
-    embedding_backend: Literal["sentence-transformers", "hash"] = Field(
-        default="sentence-transformers",
+    embedding_backend: Literal["onnx", "sentence-transformers", "hash"] = Field(
+        default="onnx",
         description=(
-            "How chunks are embedded: the bundled all-MiniLM-L6-v2 through sentence-transformers, "
-            "or 'hash', a deterministic bag-of-words embedder for tests and smoke runs."
+            "How chunks are embedded: 'onnx' runs the bundled all-MiniLM-L6-v2 exported to ONNX "
+            "with int8 weights (fast, no torch at query time); 'sentence-transformers' runs the same "
+            "model in torch (the reference); 'hash' is a deterministic bag-of-words embedder for tests."
         ),
     )
     embedding_model: str = Field(
@@ -75,6 +81,13 @@ class Settings(BaseSettings):
     )
     max_redirects: int = Field(
         default=5, ge=0, le=30, description="Redirects followed per URL fetch."
+    )
+    allow_private_urls: bool = Field(
+        default=False,
+        description=(
+            "Fetch URLs whose host is a loopback, private, link-local or reserved address "
+            "(off by default so a URL cannot reach this machine or its network)."
+        ),
     )
     max_feed_entries: int = Field(
         default=500, ge=1, description="Entries read from one RSS/Atom feed."
@@ -170,6 +183,24 @@ class Settings(BaseSettings):
     support: Literal["drop", "mark"] = Field(
         default="drop",
         description="Generated sentences not supported by their cited passage: drop them, or keep and mark them.",
+    )
+    support_min_score: float = Field(
+        default=0.55,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "A generated sentence is supported when the mean of its embedding cosine and its "
+            "content-word overlap with a sentence of the cited passage reaches this (0-1; "
+            "calibrated with all-MiniLM-L6-v2: see qa/support.py)."
+        ),
+    )
+    llm_passage_chars: int = Field(
+        default=3000,
+        ge=200,
+        description=(
+            "Most characters of passage text put into an LLM prompt, over all passages (the "
+            "passages are cut at sentence ends); smaller is faster on a CPU."
+        ),
     )
 
     @model_validator(mode="after")

@@ -34,4 +34,6 @@ if [ -n "$extras" ]; then
 else
     "${pip[@]}" install --quiet -e .
 fi
+# export the bundled model to ONNX int8 once, so no question ever waits for it (or imports torch)
+"$venv/bin/python" -m qa.onnx_embedder >/dev/null
 echo "$want" > "$stamp"

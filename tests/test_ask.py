@@ -178,3 +178,17 @@ def test_seed_question_with_the_real_model(real_settings: Settings) -> None:
     assert_exact(a, real_settings)
     refused = ask("What did the Federal Reserve do with interest rates?", settings=real_settings)
     assert not refused.answered
+
+
+def test_langchain_retriever_composes(corpus_settings: Settings) -> None:
+    from langchain_core.runnables import RunnableLambda
+
+    from qa.retriever import NewsRetriever, passages_from_documents
+
+    with Store.open(corpus_settings) as store:
+        retriever = NewsRetriever(settings=corpus_settings, store=store, k=3)
+        chain = retriever | RunnableLambda(passages_from_documents)
+        passages = chain.invoke("Sri Lanka president fled")
+        assert passages[0].article_id == "https://cnn.example/sri-lanka"
+        art = store.get_article(passages[0].article_id)
+        assert art is not None and art.text[passages[0].start : passages[0].end] == passages[0].text
