@@ -209,6 +209,44 @@ def stats(data_dir: DataDir = None, as_json: AsJson = False) -> None:
         typer.echo("top sources          " + ", ".join(f"{n} ({c})" for n, c in s["top_sources"]))
 
 
+@app.command()
+def repair(
+    check_only: Annotated[
+        bool, typer.Option("--check", help="Only report problems; change nothing.")
+    ] = False,
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Find and fix a damaged store: a missing or corrupt database, a deleted vector folder,
+    vectors and chunks out of step, a stale keyword index, writes interrupted by a crash.
+
+    Vectors and the keyword index are rebuilt from the database (nothing is embedded again);
+    articles whose text is gone are listed as lost. Replaced parts are moved into
+    <data dir>/repair-<time>/, never deleted. Stop the app and any ingest first.
+    Exits 0 when the store is healthy, 2 when --check found problems, 1 when some remain.
+    """
+    from qa.repair import check, repair
+
+    settings = _settings(data_dir=data_dir)
+    report = check(settings) if check_only else repair(settings)
+    reingested = None
+    if report.reingest_file and not check_only:
+        from ingest import ingest as run_ingest
+
+        reingested = run_ingest([report.reingest_file], settings)
+    if as_json:
+        out = report.to_dict()
+        if reingested is not None:
+            out["reingest"] = reingested.to_dict()
+        _echo_json(out)
+    else:
+        typer.echo(report.summary())
+        if reingested is not None:
+            typer.echo(f"re-ingested {report.reingest_file}: {reingested.summary()}")
+    if not report.healthy:
+        raise typer.Exit(2 if check_only else 1)
+
+
 Since = Annotated[
     str | None, typer.Option(help="Only articles published on or after this day (YYYY-MM-DD).")
 ]
@@ -336,6 +374,50 @@ def chat(
                 continue
             typer.echo(_format_answer(answer))
             history.append((question, answer.text))
+
+
+@app.command("eval")
+def eval_(
+    dataset: Annotated[str, typer.Argument(help="realtimeqa, xquad or rgb.", show_default=False)],
+    data: Annotated[Path, typer.Option("--data", help="The data set folder (realtimeqa) or file (xquad, rgb).")],
+    limit: Annotated[int | None, typer.Option(help="Only the first N questions (a quick run).")] = None,
+    negatives: Annotated[bool, typer.Option("--negatives", help="Also measure refusals with half the gold articles left out.")] = False,
+    baseline: Annotated[bool, typer.Option("--baseline/--no-baseline", help="Run the LangChain tutorial pipeline side by side.")] = True,
+    answerer: Annotated[str | None, typer.Option(help="Answer backend (default: NEWSQA_ANSWERER).")] = None,
+    k: TopK = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write every figure and per-question record to this file.")] = None,
+) -> None:
+    """Measure retrieval and answers on a public QA benchmark, newsqa beside the tutorial baseline.
+
+    Stores are built in temporary folders from the data where it lies (it is never copied).
+
+    Examples:
+
+      newsqa eval realtimeqa --data ../shared/eval/realtimeqa --negatives --json rtqa.json
+
+      newsqa eval xquad --data ../shared/eval/xquad-en/xquad.en.json --limit 200
+    """
+    from benchmarks.evaluate import format_report, run_eval
+
+    if dataset not in ("realtimeqa", "xquad", "rgb"):
+        raise typer.BadParameter("dataset must be realtimeqa, xquad or rgb")
+    if not data.exists():
+        raise typer.BadParameter(f"{data} does not exist")
+    result = run_eval(
+        dataset,  # type: ignore[arg-type]
+        data,
+        settings=_settings(),
+        negatives=negatives,
+        baseline=baseline,
+        answerer=answerer,
+        limit=limit,
+        k=k,
+        progress=sys.stderr.isatty(),
+    )
+    typer.echo(format_report(result))
+    if json_path:
+        json_path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        typer.echo(f"wrote {json_path}")
 
 
 @app.command()

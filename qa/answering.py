@@ -79,9 +79,6 @@ def extractive_answer(
     if not sents:
         return _refusal(question, passages, retrieval, t0)
 
-    emb = get_embedder(settings)
-    vecs = emb.embed_documents([s.text for s in sents])
-    q = retrieval.query_vector
     # words carried over from earlier turns count half as much as the question's own
     weight = {w: 1.0 for w in retrieval.keywords}
     for w in retrieval.carried:
@@ -89,11 +86,18 @@ def extractive_answer(
     idf = {w: v * weight[w] for w, v in _idf(list(weight), store).items()} if weight else {}
     total_idf = sum(idf.values()) or 1.0
     q_stems = {_stem(w): w for w in weight}
+    for s in sents:
+        stems = {_stem(t) for t in tokens(s.text)}
+        s.coverage = sum(idf[w] for st, w in q_stems.items() if st in stems) / total_idf
+        s.score = 0.7 * s.coverage + 0.3 / (1 + s.rank)
+    # embedding is the expensive part: only a shortlist of sentences is embedded
+    sents.sort(key=lambda s: (-s.score, s.rank, s.start))
+    sents = sents[: settings.answer_candidates]
+    vecs = get_embedder(settings).embed_documents([s.text for s in sents])
+    q = retrieval.query_vector
     for s, v in zip(sents, vecs, strict=True):
         s.vec = v
         s.cos = float(v @ q)
-        stems = {_stem(t) for t in tokens(s.text)}
-        s.coverage = sum(idf[w] for st, w in q_stems.items() if st in stems) / total_idf
     # agreement: the same fact stated in another article
     if len(article_rank) > 1:
         sims = vecs @ vecs.T
@@ -118,14 +122,20 @@ def extractive_answer(
         return _refusal(question, passages, retrieval, t0, evidence)
 
     chosen = [best]
+    # the answer's word budget includes the attribution ("Tasnim reported on 21 June 2022:")
+    budget = settings.answer_max_words - len(_WORD.findall(_attribution(best.passage)))
     words = len(_WORD.findall(best.text))
     for s in sents[1:]:
         if len(chosen) >= settings.answer_max_sentences:
             break
-        if s.score < 0.75 * best.score:
-            break
-        n_words = len(_WORD.findall(s.text))
-        if words + n_words > settings.answer_max_words:
+        # another article's sentence must be nearly as good: each new source is a new claim
+        same = s.passage.article_id == best.passage.article_id
+        if s.score < (0.75 if same else 0.9) * best.score:
+            continue
+        n_words = len(_WORD.findall(s.text)) + (
+            0 if same else len(_WORD.findall(_attribution(s.passage)))
+        )
+        if words + n_words > budget:
             continue
         if any(
             float(s.vec @ c.vec) > 0.85 for c in chosen if s.vec is not None and c.vec is not None
@@ -133,8 +143,9 @@ def extractive_answer(
             continue  # says the same thing again
         chosen.append(s)
         words += n_words
-    if words > settings.answer_max_words:  # a single very long best sentence
-        chosen = [best]
+    chosen.sort(key=lambda c: (c.rank, c.start))  # read in article order, best article first
+    chosen.remove(best)
+    chosen.insert(0, best)  # ... but the single best sentence always leads
     text, citations = _compose(chosen)
     return Answer(
         question=question,

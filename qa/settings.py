@@ -142,6 +142,9 @@ class Settings(BaseSettings):
     answer_max_sentences: int = Field(
         default=3, ge=1, description="Most quoted sentences per answer."
     )
+    answer_candidates: int = Field(
+        default=8, ge=1, le=200, description="Sentences shortlisted by their words and then embedded."
+    )
     min_evidence: float = Field(
         default=0.45,
         ge=0.0,

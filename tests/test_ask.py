@@ -192,3 +192,39 @@ def test_langchain_retriever_composes(corpus_settings: Settings) -> None:
         assert passages[0].article_id == "https://cnn.example/sri-lanka"
         art = store.get_article(passages[0].article_id)
         assert art is not None and art.text[passages[0].start : passages[0].end] == passages[0].text
+
+
+FOLLOWUPS = [
+    # (first question, follow-up, article the follow-up is about)
+    ("Where did Sri Lanka's president flee?", "And who is acting president now?", "https://cnn.example/sri-lanka"),
+    ("Where did Sri Lanka's president flee?", "Why did protesters storm his residence?", "https://cnn.example/sri-lanka"),
+    ("How much did the Fed raise interest rates?", "What did Powell say about September?", "https://cnn.example/fed"),
+    ("How much did the Fed raise interest rates?", "And why did it do that?", "https://cnn.example/fed"),
+    ("How many people did the floods in Pakistan displace?", "Which province was hit hardest?", "https://dawn.example/floods"),
+    ("How many people did the floods in Pakistan displace?", "What did the government ask for?", "https://dawn.example/floods"),
+    ("Is Iran ready to export defense equipment?", "What about Venezuela?", "https://tasnim.example/iran-exports"),
+    ("Is Iran ready to export defense equipment?", "Who said that?", "https://tasnim.example/iran-exports"),
+]
+
+
+def followup_resolution(settings: Settings) -> tuple[float, float]:
+    """Share of follow-ups whose first citation is the right article: with and without history."""
+    with_history = without = 0
+    for first, follow, gold in FOLLOWUPS:
+        prev = ask(first, settings=settings)
+        a = ask(follow, settings=settings, history=[(first, prev.text)])
+        b = ask(follow, settings=settings)
+        with_history += bool(a.citations) and a.citations[0].article_id == gold
+        without += bool(b.citations) and b.citations[0].article_id == gold
+    return with_history / len(FOLLOWUPS), without / len(FOLLOWUPS)
+
+
+@pytest.mark.e2e
+def test_followups_are_resolved_with_the_conversation(real_settings: Settings, tmp_path: Path) -> None:
+    f = tmp_path / "corpus.jsonl"
+    f.write_text("\n".join(json.dumps(r) for r in CORPUS) + "\n", encoding="utf-8")
+    ingest([str(f)], real_settings)
+    resolved, unresolved = followup_resolution(real_settings)
+    print(f"follow-ups resolved: {resolved:.2f} with history, {unresolved:.2f} without")
+    assert resolved >= 0.75
+    assert resolved > unresolved
