@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m benchmarks.evaluate` scores newsqa beside the LangChain tutorial pipeline."""

@@ -1,0 +1,244 @@
+"""Figures and the printed table of an evaluation run (`run_eval`'s per-question records in)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from benchmarks import metrics as m
+
+_KEPT_SETTINGS = (
+    "embedding_backend",
+    "embedding_model",
+    "chunk_size",
+    "chunk_overlap",
+    "retrieval_k",
+    "fetch_k",
+    "max_per_article",
+    "answerer",
+    "answer_max_words",
+    "min_evidence",
+)
+
+
+def _system(records: Sequence[dict[str, Any]], *, newsqa: bool) -> dict[str, Any]:
+    """Aggregate one system's per-question records."""
+    ranks = [r["rank"] for r in records]
+    answered = [r for r in records if r["answered"]]
+    out: dict[str, Any] = {
+        "questions": len(records),
+        "hit@1": m.mean(m.hit_at(x, 1) for x in ranks),
+        "hit@5": m.mean(m.hit_at(x, 5) for x in ranks),
+        "hit@10": m.mean(m.hit_at(x, 10) for x in ranks),
+        "mrr@10": m.mean(m.reciprocal_rank(x, 10) for x in ranks),
+        "articles_retrieved_mean": m.mean(len(r["retrieved"]) for r in records),
+        "containment": m.mean(float(r["contained"]) for r in records),
+        "containment_answered": m.mean(float(r["contained"]) for r in answered),
+        "answer_words_mean": m.mean(r["words"] for r in answered),
+        "answer_words_max": max((r["words"] for r in answered), default=None),
+        "latency_p50_ms": _ms(m.percentile((r["latency"] for r in records), 50)),
+        "latency_p95_ms": _ms(m.percentile((r["latency"] for r in records), 95)),
+    }
+    retrieve = [r["timings"]["retrieve"] for r in records if "retrieve" in r.get("timings", {})]
+    if not newsqa:
+        retrieve = [r["latency"] for r in records]  # the tutorial's query is all retrieval
+    out["retrieve_p50_ms"] = _ms(m.percentile(retrieve, 50))
+    out["retrieve_p95_ms"] = _ms(m.percentile(retrieve, 95))
+    if newsqa:
+        n_cit = sum(r["citations"] for r in records)
+        out.update(
+            {
+                "answer_rate": m.ratio(len(answered), len(records)),
+                "citations": n_cit,
+                "citations_in_gold": sum(r["citations_in_gold"] for r in records),
+                "citation_precision": m.ratio(sum(r["citations_in_gold"] for r in records), n_cit),
+                "citations_exact": sum(r["citations_exact"] for r in records),
+                "markers_cited": sum(1 for r in records if r["markers_cited"]),
+                "errors": sum(1 for r in records if r.get("error")),
+            }
+        )
+    return out
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds * 1000.0
+
+
+def _versus(questions: Sequence[dict[str, Any]], field: str) -> dict[str, Any]:
+    """Per-question wins/losses of newsqa against the baseline on a 0/1 outcome."""
+    wins, losses, ties = [], [], 0
+    for q in questions:
+        ours, theirs = field_value(q["newsqa"], field), field_value(q["baseline"], field)
+        if ours and not theirs:
+            wins.append(q["id"])
+        elif theirs and not ours:
+            losses.append(q["id"])
+        else:
+            ties += 1
+    return {
+        "wins": len(wins),
+        "losses": len(losses),
+        "ties": ties,
+        "win_ids": wins,
+        "loss_ids": losses,
+    }
+
+
+def field_value(record: dict[str, Any], field: str) -> bool:
+    """A 0/1 outcome of one record: `hit@K` from its rank, or a boolean field."""
+    if field.startswith("hit@"):
+        return bool(m.hit_at(record["rank"], int(field[4:])))
+    return bool(record[field])
+
+
+def summarize(questions: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """`summary` per system, `comparison` against the baseline and the `negatives` figures."""
+    out: dict[str, Any] = {
+        "summary": {"newsqa": _system([q["newsqa"] for q in questions], newsqa=True)}
+    }
+    if questions and "baseline" in questions[0]:
+        out["summary"]["baseline"] = _system([q["baseline"] for q in questions], newsqa=False)
+        out["comparison"] = {f: _versus(questions, f) for f in ("hit@5", "contained")}
+    if questions and "negatives" in questions[0]:
+        neg = [q["negatives"] for q in questions]
+        left = [r for r in neg if r["role"] == "left_out"]
+        kept = [r for r in neg if r["role"] == "kept"]
+        refused = sum(1 for r in left if not r["answered"])
+        answered = sum(1 for r in kept if r["answered"])
+        out["negatives"] = {
+            "left_out": len(left),
+            "refused": refused,
+            "refusal_rate": m.ratio(refused, len(left)),
+            "kept": len(kept),
+            "answered": answered,
+            "answer_rate": m.ratio(answered, len(kept)),
+            "excluded": sum(1 for r in neg if r["role"] == "excluded"),
+        }
+    return out
+
+
+def _fmt(value: Any, kind: str) -> str:
+    if value is None:
+        return "-"
+    if kind == "rate":
+        return f"{value:.3f}"
+    if kind == "ms":
+        return f"{value:.1f}"
+    if kind == "s":
+        return f"{value:.1f}"
+    if kind == "f1":
+        return f"{value:.1f}"
+    return str(value)
+
+
+def format_report(result: dict[str, Any]) -> str:
+    """A readable table, newsqa beside the baseline, with wins/losses, negatives and settings."""
+    ours = result["summary"]["newsqa"]
+    theirs = result["summary"].get("baseline")
+    corpus = result.get("corpus", {})
+    nc, bc = corpus.get("newsqa", {}), corpus.get("baseline")
+    n_q = ours["questions"]
+    rows: list[tuple[str, str, str]] = [
+        ("questions", str(n_q), str(theirs["questions"]) if theirs else "-"),
+        (
+            "articles (stored)",
+            f"{corpus.get('articles')} ({nc.get('stored')})",
+            str(bc["articles"]) if bc else "-",
+        ),
+        ("chunks", str(nc.get("chunks")), str(bc["chunks"]) if bc else "-"),
+        (
+            "ingest s (articles/s)",
+            _rate_line(nc.get("ingest_seconds"), corpus.get("articles")),
+            _rate_line(bc["seconds"], bc["articles"]) if bc else "-",
+        ),
+        (
+            "ingest chunks/s",
+            _per_second(nc.get("chunks"), nc.get("ingest_seconds")),
+            _per_second(bc["chunks"], bc["seconds"]) if bc else "-",
+        ),
+    ]
+    metric_rows = [
+        ("hit@1", "hit@1", "rate"),
+        ("hit@5", "hit@5", "rate"),
+        ("hit@10", "hit@10", "rate"),
+        ("MRR@10", "mrr@10", "rate"),
+        ("articles retrieved (mean)", "articles_retrieved_mean", "f1"),
+        ("containment", "containment", "rate"),
+        ("containment (answered only)", "containment_answered", "rate"),
+        ("citation precision", "citation_precision", "rate"),
+        ("answer rate", "answer_rate", "rate"),
+        ("answer words mean", "answer_words_mean", "f1"),
+        ("answer words max", "answer_words_max", ""),
+        ("latency p50 ms", "latency_p50_ms", "ms"),
+        ("latency p95 ms", "latency_p95_ms", "ms"),
+        ("retrieval p50 ms", "retrieve_p50_ms", "ms"),
+        ("retrieval p95 ms", "retrieve_p95_ms", "ms"),
+    ]
+    for label, key, kind in metric_rows:
+        rows.append(
+            (label, _fmt(ours.get(key), kind), _fmt(theirs.get(key), kind) if theirs else "-")
+        )
+    rows.append(("citations exact", f"{ours['citations_exact']}/{ours['citations']}", "-"))
+    rows.append(("answers whose [n] are all cited", f"{ours['markers_cited']}/{n_q}", "-"))
+    if ours.get("errors"):
+        rows.append(("questions whose ask raised", str(ours["errors"]), "-"))
+    width = max(len(r[0]) for r in rows) + 2
+    col = max(12, *(len(r[1]) + 2 for r in rows))
+    title = f"newsqa eval {result['dataset']}  ({result['date']})"
+    lines = [
+        title,
+        "=" * len(title),
+        f"{'metric':<{width}}{'newsqa':>{col}}{'baseline':>{col}}",
+        "-" * (width + 2 * col),
+    ]
+    lines += [f"{a:<{width}}{b:>{col}}{c:>{col}}" for a, b, c in rows]
+    lines.append("")
+    if "comparison" in result:
+        for field, label in (("hit@5", "hit@5"), ("contained", "containment")):
+            c = result["comparison"][field]
+            losses = ", ".join(c["loss_ids"][:8]) + (" ..." if len(c["loss_ids"]) > 8 else "")
+            lines.append(
+                f"vs baseline, {label}: {c['wins']} wins, {c['losses']} losses, "
+                f"{c['ties']} ties" + (f" (losses: {losses})" if losses else "")
+            )
+    if "negatives" in result:
+        n = result["negatives"]
+        lines.append(
+            f"negatives: refused {n['refused']}/{n['left_out']} ({_fmt(n['refusal_rate'], 'rate')}) "
+            f"of questions whose gold and search hits were left out; answered {n['answered']}/"
+            f"{n['kept']} ({_fmt(n['answer_rate'], 'rate')}) of the kept half"
+            + (
+                f"; {n['excluded']} excluded (gold removed with another question's hits)"
+                if n["excluded"]
+                else ""
+            )
+        )
+    s = result.get("settings", {})
+    kept = ", ".join(f"{k}={s[k]}" for k in _KEPT_SETTINGS if k in s)
+    lines.append(
+        f"settings: {kept}; answerer={result.get('answerer')}; k={result.get('k') or 'default'}"
+    )
+    extra = f"; {nc['duplicates']} near-duplicates folded" if nc.get("duplicates") else ""
+    lines.append(
+        f"data: {result['data']}"
+        + (f" (--limit {result['limit']})" if result.get("limit") else "")
+        + f"; {corpus.get('articles')} articles, {n_q} questions{extra}"
+    )
+    for note in result.get("notes", []):
+        lines.append(f"note: {note}")
+    if theirs:
+        lines.append(
+            "baseline: LangChain tutorial (RecursiveCharacterTextSplitter 1000/200, same MiniLM,"
+            " Chroma, dense top-10); its answer is the top-1 chunk"
+        )
+    return "\n".join(lines)
+
+
+def _rate_line(seconds: float | None, articles: int | None) -> str:
+    if seconds is None or not articles:
+        return "-"
+    return f"{seconds:.1f} ({articles / seconds:.1f})" if seconds > 0 else f"{seconds:.1f}"
+
+
+def _per_second(count: int | None, seconds: float | None) -> str:
+    return f"{count / seconds:.1f}" if count is not None and seconds else "-"
