@@ -15,6 +15,9 @@ _KEPT_SETTINGS = (
     "retrieval_k",
     "fetch_k",
     "max_per_article",
+    "time_match_boost",
+    "freshness_prior",
+    "article_support_weight",
     "answerer",
     "answer_max_words",
     "min_evidence",
@@ -217,6 +220,10 @@ def format_report(result: dict[str, Any]) -> str:
     kept = ", ".join(f"{k}={s[k]}" for k in _KEPT_SETTINGS if k in s)
     lines.append(
         f"settings: {kept}; answerer={result.get('answerer')}; k={result.get('k') or 'default'}"
+    )
+    lines.append(
+        "newsqa asks each question as of its question date when the data set gives one "
+        "(as_of: 'this week' and freshness are read relative to it); the baseline has no dates"
     )
     extra = f"; {nc['duplicates']} near-duplicates folded" if nc.get("duplicates") else ""
     lines.append(

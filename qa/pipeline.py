@@ -55,6 +55,7 @@ def ask(
     until: date | str | None = None,
     sources: Sequence[str] = (),
     article_ids: Sequence[str] = (),
+    as_of: date | str | None = None,
     answerer: str | None = None,
     store: Store | None = None,
     on_token: Callable[[str], None] | None = None,
@@ -69,6 +70,8 @@ def ask(
         since, until: only articles published in this range (dates or YYYY-MM-DD).
         sources: only these outlets.
         article_ids: only these articles.
+        as_of: the day the question is asked from ("this week", "latest" and freshness are read
+            relative to it); default: relative phrases refer to the newest matching article.
         answerer: override `settings.answerer` ("extractive", "local", "openai", "ollama").
         store: an open store to reuse (otherwise one is opened and closed).
         on_token: called with each piece of text as an LLM answerer generates it.
@@ -114,7 +117,13 @@ def ask(
             carried = followup_terms(question, history)
             standalone = f"{question} ({' '.join(carried)})" if carried else None
             retrieval = retrieve(
-                question, settings=settings, store=store, k=k, filters=filters, extra_terms=carried
+                question,
+                settings=settings,
+                store=store,
+                k=k,
+                filters=filters,
+                extra_terms=carried,
+                as_of=_as_day(as_of),
             )
             answer = extractive_answer(question, retrieval, settings=settings, store=store)
         else:
@@ -122,7 +131,12 @@ def ask(
 
             standalone = condense_question(question, history, settings=settings, backend=kind)
             retrieval = retrieve(
-                standalone or question, settings=settings, store=store, k=k, filters=filters
+                standalone or question,
+                settings=settings,
+                store=store,
+                k=k,
+                filters=filters,
+                as_of=_as_day(as_of),
             )
             answer = generated_answer(
                 question, retrieval, settings=settings, store=store, backend=kind, on_token=on_token

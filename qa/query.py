@@ -284,7 +284,10 @@ class TimeHint:
     start: date | None = None
     end: date | None = None
     recency: bool = False
-    reference: date | None = None  # "today" for relative hints: the newest candidate's date
+    reference: date | None = (
+        None  # "today" for relative hints: as_of, else the newest candidate's day
+    )
+    explicit: bool = False  # the reference is the real day of asking (as_of), not a stand-in
 
 
 def keywords(text: str) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -44,6 +44,7 @@ def retrieve(
     k: int | None = None,
     filters: Filters | None = None,
     extra_terms: Sequence[str] = (),
+    as_of: date | None = None,
 ) -> Retrieval:
     """Find the passages that best answer `question`.
 
@@ -54,6 +55,8 @@ def retrieve(
         k: passages to return (default `settings.retrieval_k`).
         filters: date, outlet and article restrictions, applied inside both indexes.
         extra_terms: keywords carried over from earlier turns of a conversation.
+        as_of: the day the question is asked from: "this week" and "latest" are read relative
+            to it, and later articles get no recency bonus. Default: the newest candidate's day.
     """
     t0 = time.perf_counter()
     k = k or settings.retrieval_k
@@ -81,11 +84,23 @@ def retrieve(
         fused[cid] = fused.get(cid, 0.0) + settings.keyword_weight / (settings.rrf_k + rank + 1)
     rows = store.chunk_rows(list(fused))  # drops vectors whose chunk is not (or no longer) stored
 
-    hint = time_hint(question, _newest_day(rows) or date.today())
+    hint = time_hint(question, as_of or _newest_day(rows) or date.today())
+    if as_of is not None:
+        hint = replace(hint, explicit=True)
     scored = []
     for cid, row in rows.items():
         s = fused[cid] * _time_boost(row.get("published"), hint, settings)
         scored.append((s, cid, row))
+    # an article whose several chunks match ranks above one with a single lucky chunk
+    if settings.article_support_weight > 0:
+        per: dict[str, list[float]] = {}
+        for sc, _, row in scored:
+            per.setdefault(row["article_id"], []).append(sc)
+        bonus = {}
+        for aid, scores in per.items():
+            scores.sort(reverse=True)
+            bonus[aid] = settings.article_support_weight * sum(scores[1:3])
+        scored = [(sc + bonus[row["article_id"]], cid, row) for sc, cid, row in scored]
     scored.sort(key=lambda x: (-x[0], x[1]))
 
     dense_sim = dict(dense)
@@ -158,7 +173,7 @@ def _newest_day(rows: dict[str, dict[str, Any]]) -> date | None:
 
 
 def _time_boost(published: str | None, hint: TimeHint, settings: Settings) -> float:
-    if not (hint.start or hint.recency):
+    if not (hint.start or hint.recency or (settings.freshness_prior and hint.explicit)):
         return 1.0
     if not published:
         return 1.0
@@ -167,10 +182,17 @@ def _time_boost(published: str | None, hint: TimeHint, settings: Settings) -> fl
     except ValueError:
         return 1.0
     boost = 1.0
+    if settings.freshness_prior and hint.explicit and hint.reference is not None:
+        age = (hint.reference - day).days
+        if age >= 0:
+            boost *= 1.0 + settings.freshness_prior * float(
+                0.5 ** (age / settings.recency_half_life)
+            )
     if hint.start and hint.end and hint.start <= day <= hint.end:
         boost *= settings.time_match_boost
     if hint.recency and hint.end is None and hint.reference is not None:
-        # 1.0 for the newest candidate, halving every 30 days before it
-        age = max(0, (hint.reference - day).days)
-        boost *= 1.0 + settings.recency_boost * float(0.5 ** (age / 30.0))
+        # 1.0 on the reference day, halving every `recency_half_life` days before it
+        age = (hint.reference - day).days
+        if age >= 0:
+            boost *= 1.0 + settings.recency_boost * float(0.5 ** (age / settings.recency_half_life))
     return boost

@@ -101,10 +101,10 @@ class Settings(BaseSettings):
 
     # --- retrieval -------------------------------------------------------------------------------
     retrieval_k: int = Field(
-        default=8, ge=1, le=100, description="Passages handed to the answerer."
+        default=10, ge=1, le=100, description="Passages handed to the answerer."
     )
     fetch_k: int = Field(
-        default=40, ge=1, le=1000, description="Candidates taken from each index before fusion."
+        default=80, ge=1, le=1000, description="Candidates taken from each index before fusion."
     )
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant.")
     dense_weight: float = Field(
@@ -119,7 +119,7 @@ class Settings(BaseSettings):
         description="Most passages one article may contribute to an answer's context.",
     )
     time_match_boost: float = Field(
-        default=1.5,
+        default=3.0,
         ge=1.0,
         description="Score factor for articles inside a period the question names.",
     )
@@ -127,6 +127,23 @@ class Settings(BaseSettings):
         default=0.5,
         ge=0.0,
         description="Extra score for the newest articles when a question asks for the latest.",
+    )
+
+    article_support_weight: float = Field(
+        default=0.3,
+        ge=0.0,
+        description="Share of an article's 2nd and 3rd best chunk scores added to each of its chunks.",
+    )
+    recency_half_life: float = Field(
+        default=14.0, gt=0, description="Days over which the recency bonus halves."
+    )
+    freshness_prior: float = Field(
+        default=0.3,
+        ge=0.0,
+        description=(
+            "Recency bonus for every question asked with an explicit as_of day (a live news "
+            "desk asks about this week's news), not only for those asking for the latest."
+        ),
     )
 
     # --- answering -------------------------------------------------------------------------------
@@ -143,10 +160,13 @@ class Settings(BaseSettings):
         default=3, ge=1, description="Most quoted sentences per answer."
     )
     answer_candidates: int = Field(
-        default=8, ge=1, le=200, description="Sentences shortlisted by their words and then embedded."
+        default=8,
+        ge=1,
+        le=200,
+        description="Sentences shortlisted by their words and then embedded.",
     )
     min_evidence: float = Field(
-        default=0.45,
+        default=0.48,
         ge=0.0,
         le=1.0,
         description=(

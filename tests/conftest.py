@@ -34,7 +34,7 @@ def settings(tmp_path: Path) -> Settings:
     Bag-of-words vectors score lower than MiniLM's, so the refusal threshold is set for them.
     """
     return Settings(
-        data_dir=tmp_path / "store", embedding_backend="hash", chunk_size=400, min_evidence=0.25
+        data_dir=tmp_path / "store", embedding_backend="hash", chunk_size=400, min_evidence=0.2
     )
 
 
