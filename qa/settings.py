@@ -130,9 +130,12 @@ class Settings(BaseSettings):
     )
 
     article_support_weight: float = Field(
-        default=0.3,
+        default=0.0,
         ge=0.0,
-        description="Share of an article's 2nd and 3rd best chunk scores added to each of its chunks.",
+        description=(
+            "Share of an article's 2nd and 3rd best chunk scores added to each of its chunks "
+            "(off by default: it helps long news articles a little and hurts short ones a lot)."
+        ),
     )
     recency_half_life: float = Field(
         default=14.0, gt=0, description="Days over which the recency bonus halves."
