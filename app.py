@@ -375,6 +375,14 @@ def answer_message(answer: "Answer", turn: int) -> str:
     return f'{body}<br><span class="nq-foot">{esc(note)}</span>'
 
 
+def draft_message(draft: str) -> str:
+    """An LLM's answer while it is being written, before the support check (escaped, one line)."""
+    return (
+        f"{md_literal(draft)}<br>"
+        '<span class="nq-pending">writing… each sentence is checked against its source next</span>'
+    )
+
+
 def error_message(message: str) -> str:
     return f'<span class="nq-error">⚠ {md_literal(message)}</span>'
 
@@ -716,6 +724,40 @@ class Actions:
         """
         from qa.pipeline import ask
 
+        options = self._ask_options(history, k, since, until, outlets, answerer)
+        return ask(question, **options)
+
+    def run_ask_stream(
+        self,
+        question: str,
+        *,
+        history: Sequence[tuple[str, str]] = (),
+        k: int | float | None = None,
+        since: str = "",
+        until: str = "",
+        outlets: Sequence[str] = (),
+        answerer: str = "",
+    ) -> Iterator["str | Answer"]:
+        """Like `run_ask`, through `qa.pipeline.ask_stream`: an LLM's text pieces as they are
+        written, then the checked `Answer`.
+
+        Raises:
+            NewsQAError: as `run_ask` (from the iterator).
+        """
+        from qa.pipeline import ask_stream
+
+        options = self._ask_options(history, k, since, until, outlets, answerer)
+        yield from ask_stream(question, **options)  # type: ignore[misc]
+
+    def _ask_options(
+        self,
+        history: Sequence[tuple[str, str]],
+        k: int | float | None,
+        since: str,
+        until: str,
+        outlets: Sequence[str],
+        answerer: str,
+    ) -> dict[str, Any]:
         first, last = parse_date_range(since, until)
         k_int = int(k) if k else None
         if k_int is not None and not 1 <= k_int <= 100:
@@ -724,16 +766,15 @@ class Actions:
             raise ConfigError(
                 f"unknown answer backend {answerer!r}; available: {', '.join(available_answerers())}"
             )
-        return ask(
-            question,
-            settings=self.settings,
-            history=list(history),
-            k=k_int,
-            since=first,
-            until=last,
-            sources=tuple(outlets or ()),
-            answerer=answerer or None,
-        )
+        return {
+            "settings": self.settings,
+            "history": list(history),
+            "k": k_int,
+            "since": first,
+            "until": last,
+            "sources": tuple(outlets or ()),
+            "answerer": answerer or None,
+        }
 
     def respond(
         self,
@@ -766,7 +807,9 @@ class Actions:
         yield "", chat_messages([*turns, pending]), sources_panel([*turns, pending]), turns
         history = [(t["question"], t["text"]) for t in turns if not t.get("error")]
         try:
-            answer = self.run_ask(
+            answer = None
+            draft = ""
+            for piece in self.run_ask_stream(
                 question,
                 history=history,
                 k=k,
@@ -774,7 +817,15 @@ class Actions:
                 until=until,
                 outlets=outlets or (),
                 answerer=answerer,
-            )
+            ):
+                if not isinstance(piece, str):
+                    answer = piece
+                    continue
+                # an LLM's draft as it is written; the checked answer replaces it at the end
+                draft += piece
+                writing = {**pending, "html": draft_message(draft)}
+                yield "", chat_messages([*turns, writing]), sources_panel([*turns, pending]), turns
+            assert answer is not None  # ask_stream always ends with the Answer
             done = {
                 "id": tid,
                 "question": question,

@@ -259,6 +259,34 @@ Sources = Annotated[
 TopK = Annotated[
     int | None, typer.Option("-k", help="Passages to retrieve (default: NEWSQA_RETRIEVAL_K).")
 ]
+AnswererOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--answerer",
+        help="extractive, local, openai or ollama (default: NEWSQA_ANSWERER); the LLM ones need "
+        "`pip install 'newsqa[llm]'`.",
+    ),
+]
+
+
+def _ask_streaming(question: str, **kwargs: Any) -> Any:
+    """`qa.pipeline.ask_stream`: an LLM's draft goes to stderr as it is written; returns the
+    checked `Answer` (printed by the caller, with its sources, on stdout)."""
+    from qa.pipeline import ask_stream
+
+    answer: Any = None
+    drafted = False
+    for item in ask_stream(question, **kwargs):
+        if isinstance(item, str):
+            typer.echo(item, nl=False, err=True)
+            drafted = True
+        else:
+            answer = item
+    if drafted:
+        dropped = getattr(answer, "dropped_sentences", 0)
+        note = f"; {dropped} unsupported sentence(s) dropped" if dropped else ""
+        typer.echo(f"\n--- checked against the sources{note} ---", err=True)
+    return answer
 
 
 def _format_answer(answer: Any) -> str:
@@ -293,6 +321,7 @@ def ask(
     until: Until = None,
     source: Sources = None,
     k: TopK = None,
+    answerer: AnswererOpt = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
 ) -> None:
@@ -306,12 +335,15 @@ def ask(
       newsqa ask "Which country did Iran say it could export arms to?"
 
       newsqa ask "What happened in Sri Lanka?" --since 2022-07-01 --source CNN --json
+
+      newsqa ask "Who leads Sri Lanka now?" --answerer local
     """
     from qa.pipeline import ask as run_ask
 
-    settings = _settings(data_dir=data_dir)
+    settings = _settings(data_dir=data_dir, answerer=answerer)
     f = _filters(since, until, source)
-    answer = run_ask(
+    ask_fn = run_ask if as_json else _ask_streaming
+    answer = ask_fn(
         question, settings=settings, k=k, since=f.since, until=f.until, sources=f.sources
     )
     if as_json:
@@ -328,16 +360,16 @@ def chat(
     until: Until = None,
     source: Sources = None,
     k: TopK = None,
+    answerer: AnswererOpt = None,
     data_dir: DataDir = None,
 ) -> None:
     """Ask questions one after another; follow-ups ("what about Venezuela?") use the conversation.
 
     Type /clear to forget the conversation, /quit (or Ctrl-D) to leave.
     """
-    from qa.pipeline import ask as run_ask
     from qa.store import Store
 
-    settings = _settings(data_dir=data_dir)
+    settings = _settings(data_dir=data_dir, answerer=answerer)
     f = _filters(since, until, source)
     history: list[tuple[str, str]] = []
     with Store.open(settings) as store:
@@ -359,7 +391,7 @@ def chat(
                 typer.echo("(conversation cleared)")
                 continue
             try:
-                answer = run_ask(
+                answer = _ask_streaming(
                     question,
                     settings=settings,
                     history=history,

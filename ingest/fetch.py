@@ -1,11 +1,20 @@
-"""Fetching one http(s) URL safely: scheme checks on every hop, redirect, time and size limits."""
+"""Fetching one http(s) URL safely: scheme and address checks on every hop, redirect, time and
+size limits.
+
+By default a URL may only reach public addresses: a host that resolves to a loopback, private,
+link-local, reserved or multicast address is refused before connecting, and the address actually
+connected to is checked again (so a DNS answer that changes between the check and the connection
+cannot reach this machine or its network). `Settings.allow_private_urls` lifts this.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import time
 from dataclasses import dataclass
 from email.message import Message
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from qa.errors import IngestError
@@ -82,6 +91,7 @@ def fetch(url: str, settings: Settings) -> Fetched:
     import httpx
 
     _check_scheme(url)
+    guard = not settings.allow_private_urls
     deadline = time.monotonic() + settings.url_timeout
     headers = {"User-Agent": USER_AGENT, "Accept": "*/*"}
     current = url
@@ -93,9 +103,12 @@ def fetch(url: str, settings: Settings) -> Fetched:
             follow_redirects=False,
             headers=headers,
             event_hooks={"response": [_refuse_bad_redirect]},
+            transport=_public_only_transport() if guard else None,
         ) as client:
             for _hop in range(settings.max_redirects + 1):
                 host = urlsplit(current).hostname or current
+                if guard:
+                    check_public_host(current)
                 # each hop gets what is left of the overall time budget
                 remaining = max(deadline - time.monotonic(), 0.001)
                 with client.stream("GET", current, timeout=remaining) as response:
@@ -134,6 +147,123 @@ def fetch(url: str, settings: Settings) -> Fetched:
         f"too many redirects ({settings.max_redirects}) fetching {url}; "
         "the site may be redirecting in a loop (limit: NEWSQA_MAX_REDIRECTS)"
     )
+
+
+def address_problem(address: str) -> str | None:
+    """Why newsqa will not connect to `address` by default ("loopback", "private", ...), or None
+    for a public address. IPv4 addresses inside IPv6 ones (mapped, 6to4, NAT64) are judged as
+    IPv4."""
+    try:
+        ip: Any = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return "unparsable"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        elif ip.sixtofour is not None:
+            ip = ip.sixtofour
+        elif ip in _NAT64:
+            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    for kind in ("unspecified", "loopback", "link_local", "multicast", "reserved", "private"):
+        if getattr(ip, f"is_{kind}"):
+            return kind.replace("_", "-")
+    if not ip.is_global:
+        return "non-public"
+    return None
+
+
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+def check_public_host(url: str) -> None:
+    """Refuse `url` when its host is, or resolves to, a non-public address.
+
+    A host that does not resolve is let through: the fetch then fails with "cannot reach".
+
+    Raises:
+        IngestError: the host is loopback, private, link-local, reserved, multicast or
+            unspecified; the message names the address and the setting that allows it.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    except ValueError:
+        port = 80
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return
+    for info in infos:
+        address = str(info[4][0])
+        problem = address_problem(address)
+        if problem:
+            raise IngestError(_refusal(url, host, address, problem))
+
+
+def _refusal(url: str, host: str, address: str, problem: str) -> str:
+    where = host if host == address else f"{host} ({address})"
+    return (
+        f"refused to fetch {url}: {where} is a {problem} address, and newsqa only fetches "
+        "public addresses by default (set NEWSQA_ALLOW_PRIVATE_URLS=true to fetch from this "
+        "machine or its network)"
+    )
+
+
+def _public_only_transport() -> httpx.HTTPTransport | None:
+    """An httpx transport that checks the address each connection really reached.
+
+    None when a proxy is configured (the proxy connects, not us) or httpx's internals differ
+    from what this expects; the check before each hop still applies then.
+    """
+    import urllib.request
+
+    import httpx
+
+    if urllib.request.getproxies():
+        return None
+    transport = httpx.HTTPTransport()
+    pool = getattr(transport, "_pool", None)
+    inner = getattr(pool, "_network_backend", None)
+    if inner is None:
+        return None
+    pool._network_backend = _PublicOnlyBackend(inner)  # type: ignore[union-attr]
+    return transport
+
+
+class _PublicOnlyBackend:
+    """httpcore network backend: connect as usual, then refuse a non-public peer address."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> Any:
+        stream = self._inner.connect_tcp(
+            host, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+        )
+        sock = stream.get_extra_info("socket")
+        peer = str(sock.getpeername()[0]) if sock is not None else None
+        problem = address_problem(peer) if peer else None
+        if problem:
+            stream.close()
+            assert peer is not None
+            raise IngestError(_refusal(f"http(s)://{host}:{port}/", host, peer, problem))
+        return stream
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> Any:
+        raise IngestError("newsqa does not fetch from unix sockets")
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
 
 
 def _refuse_bad_redirect(response: httpx.Response) -> None:

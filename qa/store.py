@@ -14,6 +14,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -165,6 +166,11 @@ class Store:
         self.settings = settings
         self.path = settings.data_dir
         db = settings.db_path
+        if not db.exists() and settings.chroma_url is None and settings.chroma_path.exists():
+            raise StoreCorruptError(
+                f"the article database {db} is missing but its vector folder is there: run "
+                "`newsqa repair` (it reports what was lost and starts a clean store)"
+            )
         if not db.exists():
             if not create:
                 raise StoreNotFoundError(
@@ -183,12 +189,13 @@ class Store:
         self._vectors_lock = threading.Lock()
         try:
             conn = self._conn()
-            with conn:
-                conn.executescript(_SCHEMA)
-                conn.execute(
-                    "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
-                    (str(SCHEMA_VERSION),),
-                )
+            if not _has_schema(conn):  # a complete store is only read here: read-only works
+                with conn:
+                    conn.executescript(_SCHEMA)
+                    conn.execute(
+                        "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
+                        (str(SCHEMA_VERSION),),
+                    )
         except sqlite3.DatabaseError as exc:
             raise _db_error(exc, db) from exc
         if settings.chroma_url is None and not settings.chroma_path.exists():
@@ -213,7 +220,12 @@ class Store:
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.settings.db_path, timeout=30.0, check_same_thread=False)
+            conn = sqlite3.connect(
+                self.settings.db_path,
+                timeout=30.0,
+                check_same_thread=False,
+                factory=_Connection,
+            )
             conn.row_factory = sqlite3.Row
             with contextlib.suppress(sqlite3.OperationalError):
                 conn.execute(
@@ -235,6 +247,7 @@ class Store:
                         path=None if self.settings.chroma_url else self.settings.chroma_path,
                         url=self.settings.chroma_url,
                         collection=self.settings.collection,
+                        timeout=self.settings.chroma_timeout,
                     )
         return self._vectors
 
@@ -285,6 +298,7 @@ class Store:
                                 "wait for it to finish and try again"
                             ) from None
                         time.sleep(0.1)
+                _ = self.vectors  # a Chroma server that is down fails here, before any write
                 self.recover()
                 yield
             finally:
@@ -299,9 +313,11 @@ class Store:
             ids = json.loads(row["ids"])
             known = self._known_chunk_ids(ids)
             orphans = [i for i in ids if i not in known]
-            if orphans:
-                self.vectors.delete(orphans)
-                removed += len(orphans)
+            # delete only what is there: after a failed write (disk full) there is often nothing
+            present = sorted(self.vectors.existing(orphans)) if orphans else []
+            if present:
+                self.vectors.delete(present)
+                removed += len(present)
             with self._tx() as tx:
                 tx.execute("DELETE FROM journal WHERE op_id = ?", (row["op_id"],))
         return removed
@@ -389,6 +405,19 @@ class Store:
         if new_ids:
             self.vectors.upsert(new_ids, vecs, metas)
         stale = sorted(set(old_chunks) - set(new_ids))
+        # a failure from here on (disk full, read-only) leaves the journal row: the next writer
+        # removes the vectors. Not undone here: after a failed write Chroma can block the next
+        # call in this process
+        self._write_rows(items, vecs, ids, op, stale)
+
+    def _write_rows(
+        self,
+        items: Sequence[PreparedArticle],
+        vecs: np.ndarray,
+        ids: list[str],
+        op: int,
+        stale: list[str],
+    ) -> None:
         with self._tx() as tx:
             self._delete_rows(tx, ids)
             row = 0
@@ -721,6 +750,65 @@ class Store:
         return out
 
 
+def _corrupt(exc: sqlite3.DatabaseError) -> Exception:
+    # only the plain DatabaseError means a damaged file ("database disk image is malformed",
+    # "file is not a database"); its subclasses (a bad FTS5 query, a constraint) are handled
+    # where they happen
+    if type(exc) is sqlite3.DatabaseError:
+        return StoreCorruptError(
+            f"the article database is damaged ({exc}); run `newsqa repair` to salvage it"
+        )
+    return exc
+
+
+class _Cursor(sqlite3.Cursor):
+    """A cursor whose reads turn a damaged database into `StoreCorruptError`."""
+
+    def execute(self, *args: Any) -> _Cursor:  # type: ignore[override]
+        try:
+            return super().execute(*args)  # type: ignore[return-value]
+        except sqlite3.DatabaseError as exc:
+            raise _corrupt(exc) from exc
+
+    def fetchone(self) -> Any:
+        try:
+            return super().fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise _corrupt(exc) from exc
+
+    def fetchall(self) -> list[Any]:
+        try:
+            return super().fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise _corrupt(exc) from exc
+
+    def __next__(self) -> Any:
+        try:
+            return super().__next__()
+        except sqlite3.DatabaseError as exc:
+            raise _corrupt(exc) from exc
+
+
+class _Connection(sqlite3.Connection):
+    """Connection whose `execute` returns `_Cursor`s (see `_corrupt`)."""
+
+    def execute(self, *args: Any) -> _Cursor:  # type: ignore[override]
+        return self.cursor(_Cursor).execute(*args)
+
+
+def _has_schema(conn: sqlite3.Connection) -> bool:
+    """True when every table of the current schema is there (so nothing needs creating)."""
+    names = {
+        r[0]
+        for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')")
+    }
+    wanted = set(re.findall(r"CREATE (?:VIRTUAL )?(?:TABLE|INDEX) IF NOT EXISTS (\w+)", _SCHEMA))
+    if not wanted <= names:
+        return False
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return row is not None
+
+
 def _article(row: sqlite3.Row) -> Article:
     return Article(
         article_id=row["article_id"],
@@ -740,10 +828,15 @@ def _article(row: sqlite3.Row) -> Article:
 def _db_error(exc: sqlite3.DatabaseError, db: Path) -> Exception:
     msg = str(exc).lower()
     if "readonly" in msg or "read-only" in msg:
-        return StoreWriteError(f"the store at {db.parent} is read-only: {exc}; nothing was written")
+        return StoreWriteError(
+            f"the store at {db.parent} is read-only ({exc}): newsqa needs write access to its "
+            "data directory, even to read it (SQLite's write-ahead log lives there); fix the "
+            "permissions or copy the store somewhere writable. Nothing was written"
+        )
     if "disk is full" in msg or "disk i/o" in msg:
         return StoreWriteError(
-            f"could not write the store at {db.parent} ({exc}); nothing was written"
+            f"could not write the store at {db.parent} ({exc}; is the disk full?); "
+            "nothing was written"
         )
     if "locked" in msg or "busy" in msg:
         return StoreBusyError(f"the store at {db.parent} is busy ({exc}); try again")

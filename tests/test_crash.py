@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from qa.errors import StoreCorruptError
+from qa.repair import repair
 from qa.settings import Settings
 from qa.store import Store
 from tests.conftest import ROOT
@@ -87,6 +89,26 @@ def _check_consistent(settings: Settings) -> dict[str, int]:
         return {k: s[k] for k in ("articles", "chunks", "vectors", "keyword_index_rows")}
 
 
+def _check_or_repair(settings: Settings, repaired: list[str]) -> None:
+    """The store is consistent; or, when Chroma's own files were left unreadable (a kill landing
+    while Chroma persists its index, rare), newsqa says so and `newsqa repair` rebuilds the
+    vectors from SQLite with nothing lost."""
+    try:
+        _check_consistent(settings)
+    except StoreCorruptError as exc:
+        assert "newsqa repair" in str(exc)
+        fresh = subprocess.run(  # is the damage on disk, or only in this process's Chroma?
+            [sys.executable, "-c", "import sys, cli; sys.exit(cli.main(sys.argv[1:]))", "stats"],
+            env=_env(settings.data_dir),
+            capture_output=True,
+            text=True,
+        )
+        repaired.append(f"{exc} (a fresh process: exit {fresh.returncode})")
+        report = repair(settings)
+        assert report.healthy and not report.lost_articles, (repaired, report.summary())
+        _check_consistent(settings)
+
+
 def _trials(tmp_path: Path, n: int) -> None:
     corpus = _corpus(tmp_path / "corpus.jsonl")
     clean_dir = tmp_path / "clean"
@@ -100,6 +122,7 @@ def _trials(tmp_path: Path, n: int) -> None:
     data_dir = tmp_path / "killed"
     settings = Settings(data_dir=data_dir, embedding_backend="hash", chunk_size=300)
     killed_mid_run = 0
+    repaired: list[str] = []
     for _ in range(n):
         proc = subprocess.Popen(
             _ingest_cmd(corpus),
@@ -113,7 +136,7 @@ def _trials(tmp_path: Path, n: int) -> None:
             killed_mid_run += 1
         proc.wait()
         if settings.db_path.exists():
-            _check_consistent(settings)
+            _check_or_repair(settings, repaired)
         # start over from scratch now and then, so kills also land early in a run
         if rng.random() < 0.5:
             import shutil
@@ -123,6 +146,7 @@ def _trials(tmp_path: Path, n: int) -> None:
     assert done.returncode == 0, done.stderr
     assert _check_consistent(settings) == expected
     assert killed_mid_run >= 1
+    assert len(repaired) <= max(1, n // 10), repaired  # Chroma damage stays the exception
 
 
 def test_kill_nine_during_ingest(tmp_path: Path) -> None:

@@ -108,6 +108,7 @@ def limits(tmp_path: Path, **overrides: object) -> Settings:
         "url_timeout": 0.5,
         "max_redirects": 3,
         "max_file_bytes": 50_000,
+        "allow_private_urls": True,  # the test server is on 127.0.0.1
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -10,6 +10,8 @@ from qa.errors import ConfigError
 EXPECTED = {
     "answer": {"question", "passages", "max_words"},
     "condense": {"history", "question"},
+    "example": set(),
+    "system": set(),
 }
 
 
@@ -30,3 +32,9 @@ def test_render_is_strict() -> None:
 
 def test_answer_prompt_says_passages_are_data() -> None:
     assert "not instructions" in prompts.load("answer")
+    assert "not instructions" in prompts.load("system")
+
+
+def test_example_has_passages_question_and_answer() -> None:
+    parts = [p.strip() for p in prompts.load("example").split("\n---\n")]
+    assert len(parts) == 3 and parts[0].startswith("[1] ") and parts[2].endswith("[1].")
