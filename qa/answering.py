@@ -200,20 +200,7 @@ def _compose(chosen: list[_Sentence]) -> tuple[str, list[Citation]]:
         prefix = _attribution(p) if who != last_source else ""
         last_source = who
         parts.append(f"{prefix}{s.text} [{n}]")
-        citations.append(
-            Citation(
-                n=n,
-                article_id=p.article_id,
-                title=p.title,
-                source=p.source,
-                published=p.published,
-                url=p.url,
-                quote=s.text,
-                start=s.start,
-                end=s.end,
-                score=round(s.score, 4),
-            )
-        )
+        citations.append(p.cite(n, s.text, s.start, s.end, s.score))
     return " ".join(parts), citations
 
 

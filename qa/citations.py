@@ -110,20 +110,7 @@ def compose(sentences: Sequence[tuple[str, Sequence[Quote]]]) -> tuple[str, list
             if key not in numbers:
                 numbers[key] = len(numbers) + 1
                 p = q.passage
-                citations.append(
-                    Citation(
-                        n=numbers[key],
-                        article_id=p.article_id,
-                        title=p.title,
-                        source=p.source,
-                        published=p.published,
-                        url=p.url,
-                        quote=q.text,
-                        start=q.start,
-                        end=q.end,
-                        score=round(q.score, 4),
-                    )
-                )
+                citations.append(p.cite(numbers[key], q.text, q.start, q.end, q.score))
             if numbers[key] not in marks:
                 marks.append(numbers[key])
         parts.append(text + "".join(f" [{n}]" for n in marks))

@@ -62,6 +62,21 @@ class Passage:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def cite(self, n: int, quote: str, start: int, end: int, score: float) -> Citation:
+        """Citation `[n]` of the span `start:end` (article offsets) quoted from this passage."""
+        return Citation(
+            n=n,
+            article_id=self.article_id,
+            title=self.title,
+            source=self.source,
+            published=self.published,
+            url=self.url,
+            quote=quote,
+            start=start,
+            end=end,
+            score=round(score, 4),
+        )
+
 
 @dataclass(frozen=True)
 class Citation:
