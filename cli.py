@@ -256,6 +256,14 @@ Until = Annotated[
 Sources = Annotated[
     list[str] | None, typer.Option("--source", "-s", help="Only this outlet (repeatable).")
 ]
+AsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Answer as on this day (YYYY-MM-DD): later articles are left out, and 'this week' "
+        "or 'latest' are read relative to it.",
+    ),
+]
 TopK = Annotated[
     int | None, typer.Option("-k", help="Passages to retrieve (default: NEWSQA_RETRIEVAL_K).")
 ]
@@ -320,6 +328,7 @@ def ask(
     since: Since = None,
     until: Until = None,
     source: Sources = None,
+    as_of: AsOf = None,
     k: TopK = None,
     answerer: AnswererOpt = None,
     data_dir: DataDir = None,
@@ -337,14 +346,22 @@ def ask(
       newsqa ask "What happened in Sri Lanka?" --since 2022-07-01 --source CNN --json
 
       newsqa ask "Who leads Sri Lanka now?" --answerer local
+
+      newsqa ask "What did Iran say about arms exports this week?" --as-of 2022-06-16
     """
     from qa.pipeline import ask as run_ask
 
     settings = _settings(data_dir=data_dir, answerer=answerer)
-    f = _filters(since, until, source)
+    f = _filters(since, until, source, as_of)
     ask_fn = run_ask if as_json else _ask_streaming
     answer = ask_fn(
-        question, settings=settings, k=k, since=f.since, until=f.until, sources=f.sources
+        question,
+        settings=settings,
+        k=k,
+        since=f.since,
+        until=f.until,
+        sources=f.sources,
+        as_of=f.not_after,
     )
     if as_json:
         _echo_json(answer.to_dict())
@@ -418,10 +435,12 @@ def eval_(
     answerer: Annotated[str | None, typer.Option(help="Answer backend (default: NEWSQA_ANSWERER).")] = None,
     k: TopK = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write every figure and per-question record to this file.")] = None,
+    workdir: Annotated[Path | None, typer.Option(help="Keep the stores in this folder and reuse them on the next run with the same data and ingest settings (try other answer settings without re-ingesting).")] = None,
 ) -> None:
     """Measure retrieval and answers on a public QA benchmark, newsqa beside the tutorial baseline.
 
-    Stores are built in temporary folders from the data where it lies (it is never copied).
+    Stores are built in temporary folders from the data where it lies (it is never copied);
+    with --workdir they are kept and reused by the next run.
 
     Examples:
 
@@ -445,6 +464,7 @@ def eval_(
         limit=limit,
         k=k,
         progress=sys.stderr.isatty(),
+        workdir=workdir,
     )
     typer.echo(format_report(result))
     if json_path:
@@ -469,7 +489,9 @@ def serve(
         raise typer.Exit(int(rv))
 
 
-def _filters(since: str | None, until: str | None, sources: list[str] | None) -> Any:
+def _filters(
+    since: str | None, until: str | None, sources: list[str] | None, as_of: str | None = None
+) -> Any:
     from ingest.metadata import parse_day
     from qa.store import Filters
 
@@ -478,6 +500,7 @@ def _filters(since: str | None, until: str | None, sources: list[str] | None) ->
             since=parse_day(since) if since else None,
             until=parse_day(until) if until else None,
             sources=tuple(sources or ()),
+            not_after=parse_day(as_of) if as_of else None,
         )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None

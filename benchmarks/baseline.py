@@ -99,6 +99,17 @@ class TutorialBaseline:
             timings={"split": split_done - loaded, "embed_and_store": done - split_done},
         )
 
+    def open(self) -> None:
+        """Reopen a store an earlier `build` persisted in `persist_dir`."""
+        import chromadb
+        from langchain_chroma import Chroma
+
+        self._store = Chroma(
+            embedding_function=_embeddings(self.model_dir),
+            persist_directory=str(self.persist_dir),
+            client_settings=chromadb.config.Settings(anonymized_telemetry=False),
+        )
+
     def search(self, question: str, k: int = TOP_K) -> list[BaselineHit]:
         """Dense top-`k` chunks for `question`, best first.
 

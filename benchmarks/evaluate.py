@@ -12,6 +12,7 @@ articles of the retrieved passages, in order of first appearance.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import tempfile
@@ -63,6 +64,7 @@ def _negatives(
     k: int | None,
     folder: Path,
     progress: bool,
+    keep: bool = False,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Leave out half the questions' gold articles and search hits; ask everything again."""
     left_out = left_out_half(evalset.questions)
@@ -73,7 +75,7 @@ def _negatives(
         for key in q.leave_out
     }
     kept_articles = [a for a in evalset.articles if canonical(a.key, main.alias) not in removed]
-    run = build_store(kept_articles, evalset, settings, folder, progress)
+    run = build_store(kept_articles, evalset, settings, folder, progress, keep)
     present = {canonical(a.key, main.alias) for a in kept_articles}
     records = ask_all(evalset, run, ask_fn, answerer, k, progress, "negatives")
     out = []
@@ -113,6 +115,7 @@ def run_eval(
     ask_fn: AskFn | None = None,
     progress: bool = False,
     k: int | None = None,
+    workdir: Path | None = None,
 ) -> dict[str, Any]:
     """Build a fresh newsqa store (and the tutorial baseline) from `data`, ask every question, score.
 
@@ -128,6 +131,8 @@ def run_eval(
         ask_fn: the `ask` to call (default `qa.pipeline.ask`); tests inject a fake.
         progress: print progress to stderr.
         k: passages `ask` retrieves (None = the settings' default).
+        workdir: keep the stores in this folder and reuse them on the next run with the same
+            data, limit and ingest settings (None = temporary folders, removed at the end).
 
     Returns:
         A JSON-serialisable dict: `summary` (figures per system), `corpus`, `settings`, `comparison`
@@ -150,11 +155,16 @@ def run_eval(
         "answerer": answerer or getattr(settings, "answerer", None),
         "k": k,
     }
-    with tempfile.TemporaryDirectory(prefix="newsqa-eval-") as tmp_name:
-        tmp = Path(tmp_name)
+    keep = workdir is not None
+    with contextlib.ExitStack() as stack:
+        if workdir is None:
+            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="newsqa-eval-")))
+        else:
+            tmp = Path(workdir) / f"{dataset}-{limit or 'all'}"
+            tmp.mkdir(parents=True, exist_ok=True)
         if progress:
             print(f"newsqa: ingesting {len(evalset.articles)} articles", file=sys.stderr)
-        main = build_store(evalset.articles, evalset, settings, tmp / "newsqa", progress)
+        main = build_store(evalset.articles, evalset, settings, tmp / "newsqa", progress, keep)
         records = ask_all(evalset, main, ask, answerer, k, progress, "newsqa")
         result["corpus"] = {
             "articles": len(evalset.articles),
@@ -175,13 +185,13 @@ def run_eval(
             if progress:
                 print("baseline: building the tutorial store", file=sys.stderr)
             base_ingest, base_records = run_baseline(
-                evalset, tmp / "baseline", main.alias, progress
+                evalset, tmp / "baseline", main.alias, progress, keep
             )
             result["corpus"]["baseline"] = base_ingest
         neg: list[dict[str, Any]] | None = None
         if negatives:
             result["corpus"]["negatives"], neg = _negatives(
-                evalset, main, settings, ask, answerer, k, tmp / "negatives", progress
+                evalset, main, settings, ask, answerer, k, tmp / "negatives", progress, keep
             )
     questions = []
     for i, q in enumerate(evalset.questions):
@@ -218,6 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--answerer", help="answer backend (default: the settings')")
     p.add_argument("-k", type=int, help="passages retrieved per question")
     p.add_argument("--json", type=Path, help="write every figure and per-question record here")
+    p.add_argument("--workdir", type=Path, help="keep the stores here and reuse them next time")
     p.add_argument("--progress", action="store_true")
     args = p.parse_args(argv)
     try:
@@ -231,6 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             limit=args.limit,
             progress=args.progress,
             k=args.k,
+            workdir=args.workdir,
         )
     except NewsQAError as exc:
         print(f"error: {exc}", file=sys.stderr)

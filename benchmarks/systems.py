@@ -3,6 +3,8 @@ LangChain tutorial baseline, each producing one record per question."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import sys
 import time
@@ -20,6 +22,19 @@ _LINE = re.compile(r":line (\d+)$")
 _MARKERS = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 
 
+# settings that change what a store holds; a kept store is reused only when these match
+INGEST_FIELDS = (
+    "collection",
+    "chunk_size",
+    "chunk_overlap",
+    "embedding_backend",
+    "embedding_model",
+    "max_article_chars",
+    "duplicate_threshold",
+)
+_MANIFEST = "run.json"
+
+
 class StoreRun:
     """One newsqa store built from a list of articles, and how its ids map back to data set keys."""
 
@@ -31,6 +46,9 @@ class StoreRun:
         self.report = report
         self.key_of: dict[str, str] = {}  # stored article id -> data set key
         self.alias: dict[str, str] = {}  # key of a near-duplicate -> key of the stored original
+        if report is None:  # filled by `from_manifest`
+            self.stored = self.duplicates = self.failed = self.chunks = 0
+            return
         dup_of: dict[str, str] = {}
         for item in report.items:
             match = _LINE.search(item.origin or "")
@@ -50,6 +68,29 @@ class StoreRun:
         self.failed = counts["failed"]
         self.chunks = int(report.chunks_written)
 
+    def manifest(self, fingerprint: str) -> dict[str, Any]:
+        """What `from_manifest` needs to score against this store without rebuilding it."""
+        return {
+            "fingerprint": fingerprint,
+            "seconds": self.seconds,
+            "key_of": self.key_of,
+            "alias": self.alias,
+            "stored": self.stored,
+            "duplicates": self.duplicates,
+            "failed": self.failed,
+            "chunks": self.chunks,
+        }
+
+    @classmethod
+    def from_manifest(cls, settings: Settings, data: dict[str, Any]) -> StoreRun:
+        """A run over a store built earlier (see `build_store(..., keep=True)`)."""
+        run = cls(settings, [], None, float(data["seconds"]))
+        run.key_of = dict(data["key_of"])
+        run.alias = dict(data["alias"])
+        for name in ("stored", "duplicates", "failed", "chunks"):
+            setattr(run, name, int(data[name]))
+        return run
+
     def key(self, article_id: str | None, url: str | None = None) -> str:
         """The data set key of a stored article (its own key if it is a near-duplicate's original)."""
         if article_id and article_id in self.key_of:
@@ -62,30 +103,57 @@ def canonical(key: str, alias: dict[str, str]) -> str:
     return alias.get(key, key)
 
 
+def store_fingerprint(articles: Sequence[EvalArticle], settings: Settings) -> str:
+    """A digest of the articles and the ingest settings: equal digests, equal stores."""
+    h = hashlib.sha256()
+    dumped = settings.model_dump(mode="json", include=set(INGEST_FIELDS))
+    h.update(json.dumps(dumped, sort_keys=True).encode())
+    for a in articles:
+        h.update(json.dumps([a.key, a.to_record()], ensure_ascii=False, sort_keys=True).encode())
+    return h.hexdigest()
+
+
 def build_store(
     articles: Sequence[EvalArticle],
     evalset: EvalSet,
     settings: Settings,
     folder: Path,
     progress: bool,
+    keep: bool = False,
 ) -> StoreRun:
     """Ingest `articles` (written as JSON Lines) into a fresh store under `folder`.
 
     The embedding model is loaded before the clock starts, as the baseline's is, so the ingest
-    time is reading, chunking, embedding and writing.
+    time is reading, chunking, embedding and writing. With `keep`, the store and a manifest stay
+    in `folder`, and a later call with the same articles and ingest settings reuses them (the
+    reported ingest time is then the original build's).
     """
     from ingest import ingest
     from qa.embeddings import get_embedder
 
+    store_settings = settings.model_copy(update={"data_dir": folder / "store"})
+    manifest = folder / _MANIFEST
+    fingerprint = store_fingerprint(articles, settings) if keep else ""
+    if keep and manifest.is_file():
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        if data.get("fingerprint") == fingerprint:
+            if progress:
+                print(f"newsqa: reusing the store in {folder}", file=sys.stderr)
+            return StoreRun.from_manifest(store_settings, data)
+    if keep and folder.exists():
+        import shutil
+
+        shutil.rmtree(folder)  # a store of other articles or settings: rebuilt from scratch
     folder.mkdir(parents=True)
     source = folder / "articles.jsonl"
     evalset.write_jsonl(source, articles)
-    store_settings = settings.model_copy(update={"data_dir": folder / "store"})
     get_embedder(store_settings)
     started = time.perf_counter()
     report = ingest([str(source)], store_settings, progress=progress)
     run = StoreRun(store_settings, articles, report, time.perf_counter() - started)
     source.unlink()
+    if keep:  # written last: a store without its manifest is never reused
+        manifest.write_text(json.dumps(run.manifest(fingerprint)), encoding="utf-8")
     return run
 
 
@@ -189,17 +257,44 @@ def ask_all(
 
 
 def run_baseline(
-    evalset: EvalSet, folder: Path, alias: dict[str, str], progress: bool
+    evalset: EvalSet, folder: Path, alias: dict[str, str], progress: bool, keep: bool = False
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Build the tutorial store under `folder` and search every question (top-10, dense).
 
     Near-duplicates newsqa folded are scored as one article here too (`alias`), so both systems
-    are matched against the same gold groups.
+    are matched against the same gold groups. With `keep`, a store built earlier from the same
+    articles is reopened instead of rebuilt (its reported ingest is the original build's).
     """
-    from benchmarks.baseline import TutorialBaseline
+    from benchmarks.baseline import BaselineIngest, TutorialBaseline
 
-    base = TutorialBaseline(folder)
-    built = base.build(evalset.articles)
+    base = TutorialBaseline(folder / "chroma")
+    manifest = folder / _MANIFEST
+    fingerprint = ""
+    built: BaselineIngest | None = None
+    if keep:
+        h = hashlib.sha256()
+        for a in evalset.articles:
+            h.update(json.dumps([a.key, a.text], ensure_ascii=False).encode())
+        fingerprint = h.hexdigest()
+        if manifest.is_file():
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+            if data.get("fingerprint") == fingerprint:
+                if progress:
+                    print(f"baseline: reusing the store in {folder}", file=sys.stderr)
+                base.open()
+                built = BaselineIngest(**data["ingest"])
+        if built is None and folder.exists():
+            import shutil
+
+            shutil.rmtree(folder)
+    if built is None:
+        folder.mkdir(parents=True, exist_ok=True)
+        built = base.build(evalset.articles)
+        if keep:
+            manifest.write_text(
+                json.dumps({"fingerprint": fingerprint, "ingest": built.__dict__}),
+                encoding="utf-8",
+            )
     records = []
     for i, q in enumerate(evalset.questions, 1):
         t0 = time.perf_counter()

@@ -11,10 +11,12 @@ import math
 import re
 import time
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import numpy as np
 
 from qa.embeddings import get_embedder
+from qa.query import TimeHint
 from qa.retrieval import Retrieval
 from qa.schema import Answer, Citation, Passage
 from qa.settings import Settings
@@ -58,6 +60,35 @@ def _idf(words: list[str], store: Store) -> dict[str, float]:
     return {w: math.log(1.0 + (n + 1) / (freqs.get(w, 0) + 1)) for w in words}
 
 
+def time_scope(hint: TimeHint, settings: Settings) -> tuple[date, date] | None:
+    """The days a question's answer must come from, or None when it names no time.
+
+    A named period ("in June 2022", "this week") widened by `scope_slack_days`; "latest",
+    "recently" and the like: the `recent_days` before the reference day. Periods counted back
+    from today ("this week", "recently") are checked only when today is known (`as_of`), not
+    when it stands in as the newest matching article's day.
+    """
+    if not settings.time_scope or hint.reference is None:
+        return None
+    slack = timedelta(days=settings.scope_slack_days)
+    if hint.start and hint.end and (hint.explicit or not hint.relative):
+        return hint.start - slack, hint.end + slack
+    if hint.recency and hint.explicit:
+        return hint.reference - timedelta(days=settings.recent_days), hint.reference + slack
+    return None
+
+
+def in_scope(p: Passage, scope: tuple[date, date] | None) -> bool:
+    """Whether `p`'s article is from the period (undated articles are given the benefit)."""
+    if scope is None or not p.published:
+        return True
+    try:
+        day = date.fromisoformat(p.published[:10])
+    except ValueError:
+        return True
+    return scope[0] <= day <= scope[1]
+
+
 def extractive_answer(
     question: str, retrieval: Retrieval, *, settings: Settings, store: Store
 ) -> Answer:
@@ -70,12 +101,17 @@ def extractive_answer(
     passages = retrieval.passages
     if not passages:
         return _refusal(question, passages, retrieval, t0)
+    # a question about a time is answered only from articles of that time
+    scope = time_scope(retrieval.hint, settings)
+    usable = [p for p in passages if in_scope(p, scope)]
+    if not usable:
+        return _refusal(question, passages, retrieval, t0, scope=scope)
 
     article_rank: dict[str, int] = {}
-    for p in passages:
+    for p in usable:
         article_rank.setdefault(p.article_id, len(article_rank))
     sents: list[_Sentence] = []
-    for p in passages:
+    for p in usable:
         for a, b in sentence_spans(p.text):
             text = p.text[a:b]
             if len(_WORD.findall(text)) < 4 or text.endswith("?"):
@@ -125,7 +161,8 @@ def extractive_answer(
     # how well the closest passage matches the question, and how much of the question's rarer
     # words the best sentence holds; weights and `min_evidence` calibrated on RealTime QA with half
     # the gold articles left out (README, "Evaluation")
-    evidence = 0.6 * max(best.cos, retrieval.best_dense) + 0.4 * best.coverage
+    best_dense = max((retrieval.dense_sims.get(p.chunk_id, 0.0) for p in usable), default=0.0)
+    evidence = 0.6 * max(best.cos, best_dense) + 0.4 * best.coverage
     if evidence < settings.min_evidence:
         return _refusal(question, passages, retrieval, t0, evidence)
 
@@ -181,8 +218,6 @@ def _attribution(p: Passage) -> str:
 
 
 def _day(iso: str) -> str:
-    from datetime import date
-
     try:
         d = date.fromisoformat(iso[:10])
     except ValueError:
@@ -210,10 +245,17 @@ def _refusal(
     retrieval: Retrieval,
     t0: float,
     evidence: float = 0.0,
+    scope: tuple[date, date] | None = None,
 ) -> Answer:
+    text = REFUSAL
+    if scope is not None:  # nothing retrieved is from the period asked about
+        text += (
+            f" Nothing found from {_day(scope[0].isoformat())} to {_day(scope[1].isoformat())},"
+            " the time the question asks about; the related passages are from other dates."
+        )
     return Answer(
         question=question,
-        text=REFUSAL,
+        text=text,
         citations=(),
         passages=tuple(passages),
         answered=False,

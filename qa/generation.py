@@ -30,7 +30,7 @@ from langchain_core.runnables import (
 )
 
 import prompts
-from qa.answering import REFUSAL, extractive_answer
+from qa.answering import REFUSAL, extractive_answer, in_scope, time_scope
 from qa.citations import Quote, compose, is_refusal, split_claims, strip_markers
 from qa.embeddings import get_embedder
 from qa.errors import NewsQAError
@@ -220,8 +220,11 @@ def generated_answer(
     from qa.llm import chat_model
 
     t0 = time.perf_counter()
-    shown = prompt_passages(retrieval.passages, _prompt_budget(settings, backend))
-    if not shown:  # nothing retrieved: nothing for a model to read
+    # a question about a time is answered only from articles of that time (as the extractive one)
+    scope = time_scope(retrieval.hint, settings)
+    usable = [p for p in retrieval.passages if in_scope(p, scope)]
+    shown = prompt_passages(usable, _prompt_budget(settings, backend))
+    if not shown:  # nothing (of that time) retrieved: nothing for a model to read
         return _fallback(question, retrieval, settings=settings, store=store, backend=backend)
     # an answer of `answer_max_words` words needs about 1.3 tokens a word plus its markers; text
     # past the word limit is dropped anyway, so the model is not left to write it

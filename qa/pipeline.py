@@ -70,8 +70,9 @@ def ask(
         since, until: only articles published in this range (dates or YYYY-MM-DD).
         sources: only these outlets.
         article_ids: only these articles.
-        as_of: the day the question is asked from ("this week", "latest" and freshness are read
-            relative to it); default: relative phrases refer to the newest matching article.
+        as_of: answer as on this day: articles published after it are left out (undated ones
+            stay), and "this week", "latest" and freshness are read relative to it; default:
+            relative phrases refer to the newest matching article.
         answerer: override `settings.answerer` ("extractive", "local", "openai", "ollama").
         store: an open store to reuse (otherwise one is opened and closed).
         on_token: called with each piece of text as an LLM answerer generates it.
@@ -91,6 +92,7 @@ def ask(
         until=_as_day(until),
         sources=tuple(sources),
         article_ids=tuple(article_ids),
+        not_after=_as_day(as_of),
     )
     kind = answerer or settings.answerer
     if kind not in ANSWERERS:

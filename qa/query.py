@@ -288,6 +288,7 @@ class TimeHint:
         None  # "today" for relative hints: as_of, else the newest candidate's day
     )
     explicit: bool = False  # the reference is the real day of asking (as_of), not a stand-in
+    relative: bool = False  # start/end were counted back from the reference ("this week")
 
 
 def keywords(text: str) -> list[str]:
@@ -330,7 +331,7 @@ def time_hint(question: str, today: date) -> TimeHint:
     m = _RELATIVE.search(question)
     if m:
         span = {"week": 7, "month": 31, "year": 366}[m.group(2).lower()]
-        return TimeHint(today - timedelta(days=span), today, True, today)
+        return TimeHint(today - timedelta(days=span), today, True, today, relative=True)
     return TimeHint(recency=recency, reference=today)
 
 

@@ -34,6 +34,7 @@ class Retrieval:
     carried: list[str] = field(default_factory=list)  # words carried over from earlier turns
     timings: dict[str, float] = field(default_factory=dict)
     best_dense: float = 0.0
+    dense_sims: dict[str, float] = field(default_factory=dict)  # chunk id -> cosine, passages only
 
 
 def retrieve(
@@ -136,7 +137,8 @@ def retrieve(
             break
     passages = _group_by_article(passages)
     t4 = time.perf_counter()
-    best_dense = max((dense_sim.get(p.chunk_id, 0.0) for p in passages), default=0.0)
+    sims = {p.chunk_id: float(dense_sim.get(p.chunk_id, 0.0)) for p in passages}
+    best_dense = max(sims.values(), default=0.0)
     return Retrieval(
         passages=passages,
         query_vector=qvec,
@@ -144,6 +146,7 @@ def retrieve(
         carried=[w for w in extra_terms if w not in own],
         hint=hint,
         best_dense=best_dense,
+        dense_sims=sims,
         timings={
             "embed_query": t1 - t0,
             "dense": t2 - t1,

@@ -168,6 +168,22 @@ class Settings(BaseSettings):
         le=200,
         description="Sentences shortlisted by their words and then embedded.",
     )
+    time_scope: bool = Field(
+        default=True,
+        description="Answer a question that names a time ('this week', 'in June', 'recently') only "
+        "from articles of that time; otherwise refuse and say so.",
+    )
+    scope_slack_days: int = Field(
+        default=3,
+        ge=0,
+        description="Days either side of a named period ('this week', 'in June') still counted in it.",
+    )
+    recent_days: int = Field(
+        default=31,
+        ge=1,
+        description="How old an article may be and still answer 'latest' or 'recently' (days "
+        "before the reference day: --as-of, else the newest matching article).",
+    )
     min_evidence: float = Field(
         default=0.48,
         ge=0.0,

@@ -103,6 +103,8 @@ class Filters:
     until: date | None = None
     sources: tuple[str, ...] = ()
     article_ids: tuple[str, ...] = ()
+    # "as of" a day: articles published after it are left out; undated ones stay
+    not_after: date | None = None
 
     def chroma_where(self) -> dict[str, Any] | None:
         conds: list[dict[str, Any]] = []
@@ -110,8 +112,10 @@ class Filters:
             conds.append({"published_day": {"$gte": self.since.toordinal()}})
         if self.until:
             conds.append({"published_day": {"$lte": self.until.toordinal()}})
-        if self.since and not self.until:
+        if self.since or self.until:  # a date range means dated articles in it
             conds.append({"published_day": {"$gt": 0}})
+        if self.not_after:  # undated articles have published_day 0 and stay
+            conds.append({"published_day": {"$lte": self.not_after.toordinal()}})
         if self.sources:
             conds.append({"source_key": {"$in": [s.lower() for s in self.sources]}})
         if self.article_ids:
@@ -129,6 +133,12 @@ class Filters:
         if self.until:
             parts.append(f"substr({alias}.published, 1, 10) <= ?")
             args.append(self.until.isoformat())
+        if self.not_after:
+            parts.append(
+                f"({alias}.published IS NULL OR {alias}.published = ''"
+                f" OR substr({alias}.published, 1, 10) <= ?)"
+            )
+            args.append(self.not_after.isoformat())
         if self.sources:
             parts.append(f"lower({alias}.source) IN ({','.join('?' * len(self.sources))})")
             args.extend(s.lower() for s in self.sources)

@@ -157,6 +157,46 @@ def test_latest_prefers_newer_articles(corpus_settings: Settings) -> None:
     assert a.passages[0].published == "2022-07-27"
 
 
+def test_as_of_leaves_out_later_articles_but_keeps_undated(
+    corpus_settings: Settings, tmp_path: Path
+) -> None:
+    undated = tmp_path / "undated.txt"
+    undated.write_text(
+        "Fed watchers expect rates to rise\n\nAnalysts said the Federal Reserve would keep raising "
+        "interest rates through the year to fight inflation.\n",
+        encoding="utf-8",
+    )
+    assert ingest([str(undated)], corpus_settings).counts()["ingested"] == 1
+    a = ask("Federal Reserve interest rates", settings=corpus_settings, as_of="2022-07-20")
+    days = {p.published for p in a.passages}
+    assert "2022-07-27" not in days  # published after the day asked from
+    assert None in days  # undated: cannot be ruled out
+    # a date range, by contrast, means dated articles in it, in both indexes alike
+    b = ask("Federal Reserve interest rates", settings=corpus_settings, until="2022-12-31")
+    assert b.passages and all(p.published for p in b.passages)
+
+
+def test_a_question_about_a_time_is_answered_from_that_time(corpus_settings: Settings) -> None:
+    q = "What did the Federal Reserve do to interest rates this week?"
+    a = ask(q, settings=corpus_settings, as_of="2022-07-29")
+    assert a.answered and a.citations[0].article_id == "https://cnn.example/fed"
+    assert_exact(a, corpus_settings)
+    # three months on, that week's news is not "this week": refused, and the note says why
+    b = ask(q, settings=corpus_settings, as_of="2022-10-30")
+    assert not b.answered and b.citations == ()
+    assert b.text.startswith("The ingested articles don't cover this.")
+    assert "Nothing found from 20 October 2022 to 2 November 2022" in b.text
+    assert any(p.article_id == "https://cnn.example/fed" for p in b.passages)  # related reading
+    # "recently" allows `recent_days`; a named month its own days
+    assert ask("Has the Fed raised rates recently?", settings=corpus_settings, as_of="2022-08-20").answered
+    assert not ask("Has the Fed raised rates recently?", settings=corpus_settings, as_of="2022-10-30").answered
+    assert ask("What did the Federal Reserve do to interest rates in July 2022?", settings=corpus_settings).answered
+    assert not ask("What did the Federal Reserve do to interest rates in March 2022?", settings=corpus_settings).answered
+    # the check can be switched off
+    off = corpus_settings.model_copy(update={"time_scope": False})
+    assert ask(q, settings=off, as_of="2022-10-30").answered
+
+
 def test_empty_and_junk_questions_are_refused_cleanly(corpus_settings: Settings) -> None:
     for q in ["", "   ", "???", "!!! ... ---"]:
         a = ask(q, settings=corpus_settings)

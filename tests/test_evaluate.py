@@ -735,3 +735,47 @@ def test_left_out_half_keeps_groups_together() -> None:
     questions = [q("1", "p0"), q("2", "p0"), q("3", "p1"), q("4", "p2", "p1"), q("5", "p1"), q("6")]
     # groups by first gold: p0 -> 0 (out), p1 -> 1 (kept), p2 -> 2 (out), "6" -> 3 (kept)
     assert left_out_half(questions) == {"1", "2", "4"}
+
+
+def test_every_citation_of_a_real_eval_run_is_exact(
+    rtqa: Path, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real `ask` over a whole run (main store and negatives): every citation quotes its
+    article exactly and every [n] has a citation; with --workdir the stores are kept and reused."""
+    work = tmp_path / "work"
+    result = run_eval(
+        "realtimeqa", rtqa, settings=settings, baseline=False, negatives=True, workdir=work
+    )
+    records = [r["newsqa"] for r in result["questions"]]
+    assert sum(r["answered"] for r in records) >= 2  # not a vacuous check
+    for r in records:
+        assert r["error"] is None
+        assert r["citations_exact"] == r["citations"], r
+        assert r["markers_cited"], r
+        if r["answered"]:
+            assert r["citations"] >= 1 and "[1]" in r["answer"]
+    s = result["summary"]["newsqa"]
+    assert s["citations_exact"] == s["citations"] > 0
+    kept = sorted(p.name for p in (work / "realtimeqa-all").iterdir())
+    assert kept == ["negatives", "newsqa"]
+
+    # a second run reuses both stores (nothing is ingested) and scores the same
+    import ingest as ingest_pkg
+
+    def no_ingest(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the kept store should have been reused")
+
+    monkeypatch.setattr(ingest_pkg, "ingest", no_ingest)
+    again = run_eval(
+        "realtimeqa", rtqa, settings=settings, baseline=False, negatives=True, workdir=work
+    )
+    assert again["summary"] == result["summary"] or (
+        {k: v for k, v in again["summary"]["newsqa"].items() if "latency" not in k and "ms" not in k}
+        == {k: v for k, v in s.items() if "latency" not in k and "ms" not in k}
+    )
+    assert again["corpus"]["newsqa"]["chunks"] == result["corpus"]["newsqa"]["chunks"]
+    # other ingest settings: the kept store does not fit, so it is rebuilt
+    monkeypatch.undo()
+    other = settings.model_copy(update={"chunk_size": settings.chunk_size + 100})
+    rebuilt = run_eval("realtimeqa", rtqa, settings=other, baseline=False, workdir=work)
+    assert rebuilt["summary"]["newsqa"]["questions"] == 4
