@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -492,8 +493,15 @@ def serve(
 def _filters(
     since: str | None, until: str | None, sources: list[str] | None, as_of: str | None = None
 ) -> Any:
-    from ingest.metadata import parse_day
     from qa.store import Filters
+
+    def parse_day(value: str) -> Any:
+        try:  # ISO days need no date parser (and the ask path stays free of ingest's imports)
+            return date.fromisoformat(value)
+        except ValueError:
+            from ingest.metadata import parse_day as parse_any
+
+            return parse_any(value)
 
     try:
         return Filters(

@@ -31,6 +31,7 @@ SAME_ARTICLE_RATIO = 0.5
 OTHER_ARTICLE_RATIO = 0.8
 
 _WORD = re.compile(r"\S+")
+_MARKER = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
 
 
 @dataclass
@@ -45,6 +46,18 @@ class _Sentence:
     agreement: float = 0.0
     score: float = 0.0
     vec: np.ndarray | None = None
+    cut: bool = False  # quoted only up to the word budget
+
+
+def _cut(s: _Sentence, max_words: int) -> None:
+    """Shorten `s` to its first `max_words` words (still an exact span of the article)."""
+    words = [m for m in _WORD.finditer(s.text) if any(ch.isalnum() for ch in m.group(0))]
+    if len(words) <= max_words:
+        return
+    end = words[max(1, max_words) - 1].end()
+    s.text = s.text[:end].rstrip(",;:")
+    s.end = s.start + len(s.text)
+    s.cut = True
 
 
 def _stem(word: str) -> str:
@@ -110,8 +123,10 @@ def extractive_answer(
     article_rank: dict[str, int] = {}
     for p in usable:
         article_rank.setdefault(p.article_id, len(article_rank))
+    # the answer sentence may sit in a passage of a top article that was not retrieved itself
+    extra = _more_of_top_articles(usable, article_rank, settings, store)
     sents: list[_Sentence] = []
-    for p in usable:
+    for p in usable + extra:
         for a, b in sentence_spans(p.text):
             text = p.text[a:b]
             if len(_WORD.findall(text)) < 4 or text.endswith("?"):
@@ -166,10 +181,10 @@ def extractive_answer(
     if evidence < settings.min_evidence:
         return _refusal(question, passages, retrieval, t0, evidence)
 
+    # the word budget covers the whole answer, attributions ("Tasnim reported on 21 June 2022:")
+    # included; a sentence longer than all of it is quoted up to it
+    _cut(best, settings.answer_max_words - _count_words(_attribution(best.passage)))
     chosen = [best]
-    # the answer's word budget includes the attribution ("Tasnim reported on 21 June 2022:")
-    budget = settings.answer_max_words - len(_WORD.findall(_attribution(best.passage)))
-    words = len(_WORD.findall(best.text))
     for s in sents[1:]:
         if len(chosen) >= settings.answer_max_sentences:
             break
@@ -177,20 +192,15 @@ def extractive_answer(
         same = s.passage.article_id == best.passage.article_id
         if s.score < (SAME_ARTICLE_RATIO if same else OTHER_ARTICLE_RATIO) * best.score:
             continue
-        n_words = len(_WORD.findall(s.text)) + (
-            0 if same else len(_WORD.findall(_attribution(s.passage)))
-        )
-        if words + n_words > budget:
-            continue
         if any(
             float(s.vec @ c.vec) > 0.85 for c in chosen if s.vec is not None and c.vec is not None
         ):
             continue  # says the same thing again
+        trial = _in_reading_order(chosen + [s], best)
+        if _count_words(_compose(trial)[0]) > settings.answer_max_words:
+            continue
         chosen.append(s)
-        words += n_words
-    chosen.sort(key=lambda c: (c.rank, c.start))  # read in article order, best article first
-    chosen.remove(best)
-    chosen.insert(0, best)  # ... but the single best sentence always leads
+    chosen = _in_reading_order(chosen, best)
     text, citations = _compose(chosen)
     return Answer(
         question=question,
@@ -205,6 +215,46 @@ def extractive_answer(
             "evidence": round(evidence, 4),
         },
     )
+
+
+def _count_words(text: str) -> int:
+    """Words as a reader counts them: tokens with a letter or digit, `[n]` markers not included."""
+    return sum(1 for w in _MARKER.sub(" ", text).split() if any(ch.isalnum() for ch in w))
+
+
+def _in_reading_order(chosen: list[_Sentence], best: _Sentence) -> list[_Sentence]:
+    """Article order (best article first), but the single best sentence always leads."""
+    rest = sorted((c for c in chosen if c is not best), key=lambda c: (c.rank, c.start))
+    return [best, *rest]
+
+
+def _more_of_top_articles(
+    usable: list[Passage], article_rank: dict[str, int], settings: Settings, store: Store
+) -> list[Passage]:
+    """The passages of the `answer_read_articles` best articles that retrieval did not return."""
+    top = [aid for aid, r in article_rank.items() if r < settings.answer_read_articles]
+    if not top:
+        return []
+    have = {p.chunk_id for p in usable}
+    out = []
+    for cid, row in sorted(store.article_chunks(top).items(), key=lambda kv: kv[1]["start"]):
+        if cid in have:
+            continue
+        out.append(
+            Passage(
+                chunk_id=cid,
+                article_id=row["article_id"],
+                title=row["title"],
+                source=row["source"],
+                published=row["published"],
+                url=row["url"],
+                start=int(row["start"]),
+                end=int(row["end"]),
+                text=row["text"],
+                score=0.0,
+            )
+        )
+    return out
 
 
 def _attribution(p: Passage) -> str:
@@ -234,7 +284,7 @@ def _compose(chosen: list[_Sentence]) -> tuple[str, list[Citation]]:
         who = (p.source, p.published)
         prefix = _attribution(p) if who != last_source else ""
         last_source = who
-        parts.append(f"{prefix}{s.text} [{n}]")
+        parts.append(f"{prefix}{s.text}{'…' if s.cut else ''} [{n}]")
         citations.append(p.cite(n, s.text, s.start, s.end, s.score))
     return " ".join(parts), citations
 

@@ -232,8 +232,8 @@ STOPWORDS = frozenset(
 )
 
 _RECENCY = re.compile(
-    r"\b(latest|most recent|recently|newest|currently|current|now|today|this week|this month|"
-    r"right now|so far|update|updates)\b",
+    r"\b(latest|most recent|recent|recently|newest|currently|current|now|today|this week|"
+    r"this month|right now|so far|update|updates|soon|upcoming)\b",
     re.IGNORECASE,
 )
 _MONTHS = {

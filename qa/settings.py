@@ -163,10 +163,17 @@ class Settings(BaseSettings):
         default=3, ge=1, description="Most quoted sentences per answer."
     )
     answer_candidates: int = Field(
-        default=8,
+        default=4,
         ge=1,
         le=200,
         description="Sentences shortlisted by their words and then embedded.",
+    )
+    answer_read_articles: int = Field(
+        default=2,
+        ge=0,
+        le=10,
+        description="The best-ranked articles whose every passage the answerer reads for the "
+        "answer sentence (not only the retrieved ones); 0: retrieved passages only.",
     )
     time_scope: bool = Field(
         default=True,
@@ -185,7 +192,7 @@ class Settings(BaseSettings):
         "before the reference day: --as-of, else the newest matching article).",
     )
     min_evidence: float = Field(
-        default=0.48,
+        default=0.50,
         ge=0.0,
         le=1.0,
         description=(

@@ -748,6 +748,10 @@ class Store:
                 out[r["chunk_id"]] = dict(r)
         return out
 
+    def article_chunks(self, article_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Every chunk of these articles, as `chunk_rows` gives them."""
+        return self.chunk_rows(self._chunk_ids_of(list(article_ids)))
+
     def chunk_embeddings(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
         ids = list(dict.fromkeys(chunk_ids))

@@ -236,15 +236,16 @@ class VectorIndex:
     def query(
         self, embedding: np.ndarray, k: int, where: dict[str, Any] | None = None
     ) -> list[tuple[str, float]]:
-        """The `k` nearest chunk ids with cosine similarity, best first."""
-        n = self.count()
-        if n == 0:
-            return []
+        """The `k` nearest chunk ids with cosine similarity, best first.
+
+        Fewer when the collection (or the `where` filter) holds fewer: Chroma returns what it has,
+        so no count is asked for first (that cost a second call per question).
+        """
         res = self._call(
             "read",
             lambda: self._col.query(
                 query_embeddings=[embedding.astype(np.float32)],  # type: ignore[arg-type,list-item]
-                n_results=min(k, n),
+                n_results=max(1, k),
                 where=where or None,  # type: ignore[arg-type]
                 include=["distances"],
             ),

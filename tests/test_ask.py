@@ -268,3 +268,58 @@ def test_followups_are_resolved_with_the_conversation(real_settings: Settings, t
     print(f"follow-ups resolved: {resolved:.2f} with history, {unresolved:.2f} without")
     assert resolved >= 0.75
     assert resolved > unresolved
+
+
+def test_a_sentence_longer_than_the_budget_is_quoted_up_to_it(settings: Settings, tmp_path: Path) -> None:
+    long = (
+        "The harbour authority said the new crane, which was built in Rotterdam over two years at a "
+        "cost of forty million euros and shipped in three parts across the North Sea before being "
+        "assembled on the quay by a team of sixty engineers, can lift two thousand tonnes."
+    )
+    f = tmp_path / "crane.jsonl"
+    f.write_text(
+        json.dumps({"title": "Harbour crane", "source": "Port News", "published": "2022-05-02",
+                    "url": "https://port.example/crane", "text": long}) + "\n",
+        encoding="utf-8",
+    )
+    ingest([str(f)], settings)
+    tight = settings.model_copy(update={"answer_max_words": 20, "min_evidence": 0.0})
+    a = ask("Where was the new harbour crane built?", settings=tight)
+    assert a.answered
+    words = [w for w in re.sub(r"\[\d+\]", " ", a.text).split() if any(c.isalnum() for c in w)]
+    assert len(words) <= 20
+    assert a.citations[0].quote.startswith("The harbour authority said")
+    assert len(a.citations[0].quote) < len(long) and "…" in a.text
+    assert_exact(a, tight)
+
+
+def test_the_answer_may_come_from_an_unretrieved_passage_of_a_top_article(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from qa.answering import extractive_answer
+    from qa.retrieval import retrieve
+
+    filler = " ".join(
+        f"The council debated item {i} of the harbour budget for the coming year." for i in range(12)
+    )
+    text = (
+        "The harbour council met on Tuesday to discuss the port. " + filler
+        + " The new harbour master will be Ingrid Solberg, the council announced at the end."
+    )
+    f = tmp_path / "port.jsonl"
+    f.write_text(json.dumps({"title": "Port council meets", "source": "Port News",
+                             "url": "https://port.example/council", "text": text}) + "\n",
+                 encoding="utf-8")
+    ingest([str(f)], settings)
+    loose = settings.model_copy(update={"min_evidence": 0.0})
+    with Store.open(loose) as store:
+        r = retrieve("Who will be the new harbour master?", settings=loose, store=store, k=5)
+        # keep only what does not hold the answer: as if retrieval had missed that passage
+        r.passages[:] = [p for p in r.passages if "Solberg" not in p.text]
+        assert r.passages
+        off = loose.model_copy(update={"answer_read_articles": 0})
+        a = extractive_answer("Who will be the new harbour master?", r, settings=off, store=store)
+        assert "Solberg" not in a.text
+        b = extractive_answer("Who will be the new harbour master?", r, settings=loose, store=store)
+    assert "Ingrid Solberg" in b.text
+    assert_exact(b, loose)
