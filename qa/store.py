@@ -688,11 +688,26 @@ class Store:
         return out
 
     # --- reads: search ---------------------------------------------------------------------------
+    # A filtered search first asks the index unfiltered for OVERFETCH times as many hits and keeps
+    # those that pass: when at least `k` pass they are exactly the filtered top `k` (anything
+    # better would have been among the unfiltered hits). Only a selective filter falls back to
+    # filtering inside the index, which costs Chroma an allow-list of every passing chunk.
+    OVERFETCH = 4
+
     def dense_search(
         self, embedding: np.ndarray, k: int, filters: Filters | None = None
     ) -> list[tuple[str, float]]:
-        """Nearest chunks by cosine similarity, filtered inside Chroma."""
-        where = (filters or Filters()).chroma_where()
+        """Nearest chunks by cosine similarity, best first, only those `filters` let through."""
+        filters = filters or Filters()
+        where = filters.chroma_where()
+        if where is None:
+            return self.vectors.query(embedding, k)  # type: ignore[no-any-return]
+        n = k * self.OVERFETCH
+        hits = self.vectors.query(embedding, n)
+        passing = self._passing([cid for cid, _ in hits], filters)
+        kept = [(cid, sim) for cid, sim in hits if cid in passing]
+        if len(kept) >= k or len(hits) < n:
+            return kept[:k]
         return self.vectors.query(embedding, k, where)  # type: ignore[no-any-return]
 
     def keyword_search(
@@ -701,18 +716,50 @@ class Store:
         """BM25 over the FTS5 index (`match` is an FTS5 query); higher score is better."""
         if not match.strip():
             return []
-        where, args = (filters or Filters()).sql("a")
-        q = (
-            "SELECT c.chunk_id, -bm25(chunks_fts, 1.0, 0.5) AS score FROM chunks_fts"
-            " JOIN chunks c ON c.rowid = chunks_fts.rowid"
-            " JOIN articles a ON a.article_id = c.article_id"
-            f" WHERE chunks_fts MATCH ? AND {where} ORDER BY bm25(chunks_fts, 1.0, 0.5) LIMIT ?"
-        )
+        filters = filters or Filters()
+        where, args = filters.sql("a")
+        conn = self._conn()
         try:
-            rows = self._conn().execute(q, [match, *args, k]).fetchall()
+            n = k if where == "1" else k * self.OVERFETCH
+            rows = conn.execute(
+                "SELECT c.chunk_id, f.score FROM ("
+                " SELECT rowid, -bm25(chunks_fts, 1.0, 0.5) AS score FROM chunks_fts"
+                " WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts, 1.0, 0.5) LIMIT ?) f"
+                " JOIN chunks c ON c.rowid = f.rowid ORDER BY f.score DESC",
+                [match, n],
+            ).fetchall()
+            hits = [(str(r[0]), float(r[1])) for r in rows]
+            if where == "1":
+                return hits
+            passing = self._passing([cid for cid, _ in hits], filters)
+            kept = [(cid, sc) for cid, sc in hits if cid in passing]
+            if len(kept) >= k or len(hits) < n:
+                return kept[:k]
+            rows = conn.execute(
+                "SELECT c.chunk_id, -bm25(chunks_fts, 1.0, 0.5) AS score FROM chunks_fts"
+                " JOIN chunks c ON c.rowid = chunks_fts.rowid"
+                " JOIN articles a ON a.article_id = c.article_id"
+                f" WHERE chunks_fts MATCH ? AND {where}"
+                " ORDER BY bm25(chunks_fts, 1.0, 0.5) LIMIT ?",
+                [match, *args, k],
+            ).fetchall()
         except sqlite3.OperationalError:
             return []  # a query FTS5 cannot parse finds nothing rather than failing the question
         return [(str(r[0]), float(r[1])) for r in rows]
+
+    def _passing(self, chunk_ids: Sequence[str], filters: Filters) -> set[str]:
+        """The chunks among `chunk_ids` whose article `filters` let through."""
+        where, args = filters.sql("a")
+        out: set[str] = set()
+        conn = self._conn()
+        for i in range(0, len(chunk_ids), 500):
+            part = list(chunk_ids[i : i + 500])
+            q = (
+                "SELECT c.chunk_id FROM chunks c JOIN articles a ON a.article_id = c.article_id"
+                f" WHERE c.chunk_id IN ({','.join('?' * len(part))}) AND {where}"
+            )
+            out.update(r[0] for r in conn.execute(q, [*part, *args]))
+        return out
 
     def term_stats(self, words: Sequence[str]) -> tuple[int, dict[str, int]]:
         """`(chunks in the index, {word: chunks containing it})` for inverse document frequencies."""

@@ -161,3 +161,48 @@ def test_embeddings_are_kept_for_repair(settings: Settings) -> None:
         store.write_articles([p])
         got = store.chunk_embeddings([p.chunks[0].chunk_id])
         assert np.allclose(got[p.chunks[0].chunk_id], p.embeddings[0])
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(sources=("dawn",)),  # selective: falls back to filtering inside the index
+        Filters(not_after=date(2022, 12, 31)),  # lets nearly everything through: over-fetch
+        Filters(not_after=date(2022, 7, 1)),
+        Filters(since=date(2022, 7, 1), until=date(2022, 12, 31)),
+        Filters(article_ids=("a", "c")),
+    ],
+)
+def test_filtered_search_equals_filtering_inside_the_index(
+    settings: Settings, filters: Filters
+) -> None:
+    """The over-fetch shortcut returns exactly what a search inside the filtered index returns."""
+    with Store.open(settings, create=True) as store, store.writing():
+        store.write_articles(
+            [
+                _prepared("a", TEXT_A, source="Tasnim", published="2022-06-17"),
+                _prepared("b", TEXT_B, source="Dawn", published="2022-08-01"),
+                _prepared("c", TEXT_A.replace("Iran", "Iraq"), source="Dawn", published=None),
+                _prepared("d", TEXT_B.replace("Pakistan", "India"), source="CNN", published="2022-06-30"),
+            ]
+        )
+        for question in ("drones Venezuela", "floods monsoon province", "rains"):
+            q = EMB.embed_query(question)
+            for k in (1, 3, 8, 40):
+                got = store.dense_search(q, k, filters)
+                want = store.vectors.query(q, k, filters.chroma_where())
+                assert [c for c, _ in got] == [c for c, _ in want], (question, k)
+                match = " OR ".join(f'"{w}"' for w in question.split())
+                where, args = filters.sql("a")
+                rows = store._conn().execute(
+                    "SELECT c.chunk_id, -bm25(chunks_fts, 1.0, 0.5) FROM chunks_fts"
+                    " JOIN chunks c ON c.rowid = chunks_fts.rowid"
+                    " JOIN articles a ON a.article_id = c.article_id"
+                    f" WHERE chunks_fts MATCH ? AND {where}"
+                    " ORDER BY bm25(chunks_fts, 1.0, 0.5), c.chunk_id LIMIT ?",
+                    [match, *args, k],
+                ).fetchall()
+                kw = store.keyword_search(match, k, filters)
+                # the same scores (ties may come in another order), all of them passing the filter
+                assert [round(sc, 9) for _, sc in kw] == [round(r[1], 9) for r in rows]
+                assert {c for c, _ in kw} <= set(store._passing([c for c, _ in kw], filters))
