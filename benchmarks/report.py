@@ -20,7 +20,11 @@ _KEPT_SETTINGS = (
     "article_support_weight",
     "answerer",
     "answer_max_words",
+    "answer_candidates",
+    "answer_read_articles",
     "min_evidence",
+    "time_scope",
+    "recent_days",
 )
 
 
@@ -60,6 +64,21 @@ def _system(records: Sequence[dict[str, Any]], *, newsqa: bool) -> dict[str, Any
                 "errors": sum(1 for r in records if r.get("error")),
             }
         )
+        # generated answers: what the support check saw (absent for the extractive answerer)
+        checked = [r["timings"] for r in records if "claims" in r.get("timings", {})]
+        if checked:
+            claims = int(sum(t["claims"] for t in checked))
+            dropped = int(sum(t.get("dropped", 0) for t in checked))
+            fellback = sum(1 for r in records if r.get("timings", {}).get("fallback"))
+            out.update(
+                {
+                    "generated_sentences": claims,
+                    "dropped_sentences": dropped,
+                    "dropped_share": m.ratio(dropped, claims),
+                    "fallbacks": fellback,
+                    "fallback_rate": m.ratio(fellback, len(records)),
+                }
+            )
     return out
 
 
@@ -183,6 +202,18 @@ def format_report(result: dict[str, Any]) -> str:
         )
     rows.append(("citations exact", f"{ours['citations_exact']}/{ours['citations']}", "-"))
     rows.append(("answers whose [n] are all cited", f"{ours['markers_cited']}/{n_q}", "-"))
+    if "generated_sentences" in ours:
+        rows.append(
+            (
+                "generated sentences dropped",
+                f"{ours['dropped_sentences']}/{ours['generated_sentences']}"
+                f" ({_fmt(ours['dropped_share'], 'rate')})",
+                "-",
+            )
+        )
+        rows.append(
+            ("fell back to extractive", f"{ours['fallbacks']}/{n_q}", "-")
+        )
     if ours.get("errors"):
         rows.append(("questions whose ask raised", str(ours["errors"]), "-"))
     width = max(len(r[0]) for r in rows) + 2

@@ -285,11 +285,14 @@ def check_draft(
             dropped += 1
             if settings.support == "mark":
                 kept.append((strip_markers(claim.text) + UNSUPPORTED_MARK, []))
+    # what the support check saw, for evaluation: generated sentences and how many it dropped
+    checked = {"claims": float(len(claims)), "dropped": float(dropped)}
     if not supported:
         if refused:  # the model says the passages don't answer: believe it
-            return _refusal(question, retrieval, backend, t0, dropped)
+            out = _refusal(question, retrieval, backend, t0, dropped)
+            return replace(out, timings={**out.timings, **checked})
         fallback = _fallback(question, retrieval, settings=settings, store=store, backend=backend)
-        return replace(fallback, dropped_sentences=dropped)
+        return replace(fallback, dropped_sentences=dropped, timings={**fallback.timings, **checked})
     text, citations = compose(kept)
     return Answer(
         question=question,
@@ -299,7 +302,7 @@ def check_draft(
         answered=True,
         answerer=backend,
         dropped_sentences=dropped,
-        timings={**retrieval.timings, "support": time.perf_counter() - t0},
+        timings={**retrieval.timings, "support": time.perf_counter() - t0, **checked},
     )
 
 

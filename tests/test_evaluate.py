@@ -779,3 +779,28 @@ def test_every_citation_of_a_real_eval_run_is_exact(
     other = settings.model_copy(update={"chunk_size": settings.chunk_size + 100})
     rebuilt = run_eval("realtimeqa", rtqa, settings=other, baseline=False, workdir=work)
     assert rebuilt["summary"]["newsqa"]["questions"] == 4
+
+
+def test_report_shows_what_the_support_check_dropped() -> None:
+    def rec(claims: int, dropped: int, fallback: bool) -> dict[str, Any]:
+        timings = {"retrieve": 0.01, "claims": float(claims), "dropped": float(dropped)}
+        if fallback:
+            timings["fallback"] = 1.0
+        return {
+            "answered": True, "answer": "x [1]", "contained": True, "words": 2, "rank": 1,
+            "retrieved": ["a"], "citations": 1, "citations_in_gold": 1, "citations_exact": 1,
+            "markers_cited": True, "latency": 1.0, "wall": 1.0, "timings": timings, "error": None,
+        }
+    questions = [
+        {"id": str(i), "question": "q", "gold": ["x"], "gold_keys": ["a"], "newsqa": r}
+        for i, r in enumerate([rec(3, 1, False), rec(2, 2, True), rec(1, 0, False)])
+    ]
+    s = summarize(questions)["summary"]["newsqa"]
+    assert (s["generated_sentences"], s["dropped_sentences"], s["fallbacks"]) == (6, 3, 1)
+    assert s["dropped_share"] == pytest.approx(0.5)
+    text = format_report(
+        {"dataset": "realtimeqa", "date": "d", "data": "x", "questions": questions,
+         **summarize(questions)}
+    )
+    assert "generated sentences dropped" in text and "3/6 (0.500)" in text
+    assert "fell back to extractive" in text and "1/3" in text
