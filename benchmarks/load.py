@@ -21,18 +21,16 @@ import contextlib
 import json
 import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from benchmarks.procs import ServerError, free_port, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -153,16 +151,10 @@ def run_level(url: str, sessions: int, requests: int, seconds: float, timeout: f
 # --- the app under test --------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextlib.contextmanager
 def spawned_app(data_dir: Path | None, startup: float = 300.0) -> Iterator[str]:
     """`python app.py` on a free loopback port with its own store (seeded on first start)."""
-    port = _free_port()
+    port = free_port()
     work = Path(tempfile.mkdtemp(prefix="newsqa-load-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRADIO_")}
     env.update(
@@ -171,37 +163,20 @@ def spawned_app(data_dir: Path | None, startup: float = 300.0) -> Iterator[str]:
         TRANSFORMERS_OFFLINE="1",
         GRADIO_ANALYTICS_ENABLED="False",
     )
-    log = (work / "app.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(port)],
-        cwd=work,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
     url = f"http://127.0.0.1:{port}/"
     try:
-        end = time.monotonic() + startup
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"app.py exited; see {work / 'app.log'}")
-            try:
-                with urllib.request.urlopen(url + "config", timeout=2):
-                    break
-            except (urllib.error.URLError, OSError):
-                if time.monotonic() > end:
-                    raise SystemExit(f"app.py did not answer in {startup:.0f} s") from None
-                time.sleep(0.5)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
+        with serving(
+            [sys.executable, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(port)],
+            ready_url=url + "config",
+            log_path=work / "app.log",
+            timeout=startup,
+            env=env,
+            cwd=work,
+            ready=lambda status: status < 500,
+        ):
+            yield url
+    except ServerError as exc:
+        raise SystemExit(f"{exc}\n(log: {work / 'app.log'})") from None
 
 
 def _check_loopback(url: str) -> None:

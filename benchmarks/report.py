@@ -211,9 +211,7 @@ def format_report(result: dict[str, Any]) -> str:
                 "-",
             )
         )
-        rows.append(
-            ("fell back to extractive", f"{ours['fallbacks']}/{n_q}", "-")
-        )
+        rows.append(("fell back to extractive", f"{ours['fallbacks']}/{n_q}", "-"))
     if ours.get("errors"):
         rows.append(("questions whose ask raised", str(ours["errors"]), "-"))
     width = max(len(r[0]) for r in rows) + 2

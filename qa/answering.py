@@ -196,7 +196,7 @@ def extractive_answer(
             float(s.vec @ c.vec) > 0.85 for c in chosen if s.vec is not None and c.vec is not None
         ):
             continue  # says the same thing again
-        trial = _in_reading_order(chosen + [s], best)
+        trial = _in_reading_order([*chosen, s], best)
         if _count_words(_compose(trial)[0]) > settings.answer_max_words:
             continue
         chosen.append(s)

@@ -188,10 +188,18 @@ def test_a_question_about_a_time_is_answered_from_that_time(corpus_settings: Set
     assert "Nothing found from 20 October 2022 to 2 November 2022" in b.text
     assert any(p.article_id == "https://cnn.example/fed" for p in b.passages)  # related reading
     # "recently" allows `recent_days`; a named month its own days
-    assert ask("Has the Fed raised rates recently?", settings=corpus_settings, as_of="2022-08-20").answered
-    assert not ask("Has the Fed raised rates recently?", settings=corpus_settings, as_of="2022-10-30").answered
-    assert ask("What did the Federal Reserve do to interest rates in July 2022?", settings=corpus_settings).answered
-    assert not ask("What did the Federal Reserve do to interest rates in March 2022?", settings=corpus_settings).answered
+    assert ask(
+        "Has the Fed raised rates recently?", settings=corpus_settings, as_of="2022-08-20"
+    ).answered
+    assert not ask(
+        "Has the Fed raised rates recently?", settings=corpus_settings, as_of="2022-10-30"
+    ).answered
+    assert ask(
+        "What did the Federal Reserve do to interest rates in July 2022?", settings=corpus_settings
+    ).answered
+    assert not ask(
+        "What did the Federal Reserve do to interest rates in March 2022?", settings=corpus_settings
+    ).answered
     # the check can be switched off
     off = corpus_settings.model_copy(update={"time_scope": False})
     assert ask(q, settings=off, as_of="2022-10-30").answered
@@ -236,14 +244,46 @@ def test_langchain_retriever_composes(corpus_settings: Settings) -> None:
 
 FOLLOWUPS = [
     # (first question, follow-up, article the follow-up is about)
-    ("Where did Sri Lanka's president flee?", "And who is acting president now?", "https://cnn.example/sri-lanka"),
-    ("Where did Sri Lanka's president flee?", "Why did protesters storm his residence?", "https://cnn.example/sri-lanka"),
-    ("How much did the Fed raise interest rates?", "What did Powell say about September?", "https://cnn.example/fed"),
-    ("How much did the Fed raise interest rates?", "And why did it do that?", "https://cnn.example/fed"),
-    ("How many people did the floods in Pakistan displace?", "Which province was hit hardest?", "https://dawn.example/floods"),
-    ("How many people did the floods in Pakistan displace?", "What did the government ask for?", "https://dawn.example/floods"),
-    ("Is Iran ready to export defense equipment?", "What about Venezuela?", "https://tasnim.example/iran-exports"),
-    ("Is Iran ready to export defense equipment?", "Who said that?", "https://tasnim.example/iran-exports"),
+    (
+        "Where did Sri Lanka's president flee?",
+        "And who is acting president now?",
+        "https://cnn.example/sri-lanka",
+    ),
+    (
+        "Where did Sri Lanka's president flee?",
+        "Why did protesters storm his residence?",
+        "https://cnn.example/sri-lanka",
+    ),
+    (
+        "How much did the Fed raise interest rates?",
+        "What did Powell say about September?",
+        "https://cnn.example/fed",
+    ),
+    (
+        "How much did the Fed raise interest rates?",
+        "And why did it do that?",
+        "https://cnn.example/fed",
+    ),
+    (
+        "How many people did the floods in Pakistan displace?",
+        "Which province was hit hardest?",
+        "https://dawn.example/floods",
+    ),
+    (
+        "How many people did the floods in Pakistan displace?",
+        "What did the government ask for?",
+        "https://dawn.example/floods",
+    ),
+    (
+        "Is Iran ready to export defense equipment?",
+        "What about Venezuela?",
+        "https://tasnim.example/iran-exports",
+    ),
+    (
+        "Is Iran ready to export defense equipment?",
+        "Who said that?",
+        "https://tasnim.example/iran-exports",
+    ),
 ]
 
 
@@ -260,7 +300,9 @@ def followup_resolution(settings: Settings) -> tuple[float, float]:
 
 
 @pytest.mark.e2e
-def test_followups_are_resolved_with_the_conversation(real_settings: Settings, tmp_path: Path) -> None:
+def test_followups_are_resolved_with_the_conversation(
+    real_settings: Settings, tmp_path: Path
+) -> None:
     f = tmp_path / "corpus.jsonl"
     f.write_text("\n".join(json.dumps(r) for r in CORPUS) + "\n", encoding="utf-8")
     ingest([str(f)], real_settings)
@@ -270,7 +312,9 @@ def test_followups_are_resolved_with_the_conversation(real_settings: Settings, t
     assert resolved > unresolved
 
 
-def test_a_sentence_longer_than_the_budget_is_quoted_up_to_it(settings: Settings, tmp_path: Path) -> None:
+def test_a_sentence_longer_than_the_budget_is_quoted_up_to_it(
+    settings: Settings, tmp_path: Path
+) -> None:
     long = (
         "The harbour authority said the new crane, which was built in Rotterdam over two years at a "
         "cost of forty million euros and shipped in three parts across the North Sea before being "
@@ -278,8 +322,16 @@ def test_a_sentence_longer_than_the_budget_is_quoted_up_to_it(settings: Settings
     )
     f = tmp_path / "crane.jsonl"
     f.write_text(
-        json.dumps({"title": "Harbour crane", "source": "Port News", "published": "2022-05-02",
-                    "url": "https://port.example/crane", "text": long}) + "\n",
+        json.dumps(
+            {
+                "title": "Harbour crane",
+                "source": "Port News",
+                "published": "2022-05-02",
+                "url": "https://port.example/crane",
+                "text": long,
+            }
+        )
+        + "\n",
         encoding="utf-8",
     )
     ingest([str(f)], settings)
@@ -300,16 +352,27 @@ def test_the_answer_may_come_from_an_unretrieved_passage_of_a_top_article(
     from qa.retrieval import retrieve
 
     filler = " ".join(
-        f"The council debated item {i} of the harbour budget for the coming year." for i in range(12)
+        f"The council debated item {i} of the harbour budget for the coming year."
+        for i in range(12)
     )
     text = (
-        "The harbour council met on Tuesday to discuss the port. " + filler
+        "The harbour council met on Tuesday to discuss the port. "
+        + filler
         + " The new harbour master will be Ingrid Solberg, the council announced at the end."
     )
     f = tmp_path / "port.jsonl"
-    f.write_text(json.dumps({"title": "Port council meets", "source": "Port News",
-                             "url": "https://port.example/council", "text": text}) + "\n",
-                 encoding="utf-8")
+    f.write_text(
+        json.dumps(
+            {
+                "title": "Port council meets",
+                "source": "Port News",
+                "url": "https://port.example/council",
+                "text": text,
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     ingest([str(f)], settings)
     loose = settings.model_copy(update={"min_evidence": 0.0})
     with Store.open(loose) as store:

@@ -770,7 +770,11 @@ def test_every_citation_of_a_real_eval_run_is_exact(
         "realtimeqa", rtqa, settings=settings, baseline=False, negatives=True, workdir=work
     )
     assert again["summary"] == result["summary"] or (
-        {k: v for k, v in again["summary"]["newsqa"].items() if "latency" not in k and "ms" not in k}
+        {
+            k: v
+            for k, v in again["summary"]["newsqa"].items()
+            if "latency" not in k and "ms" not in k
+        }
         == {k: v for k, v in s.items() if "latency" not in k and "ms" not in k}
     )
     assert again["corpus"]["newsqa"]["chunks"] == result["corpus"]["newsqa"]["chunks"]
@@ -787,10 +791,22 @@ def test_report_shows_what_the_support_check_dropped() -> None:
         if fallback:
             timings["fallback"] = 1.0
         return {
-            "answered": True, "answer": "x [1]", "contained": True, "words": 2, "rank": 1,
-            "retrieved": ["a"], "citations": 1, "citations_in_gold": 1, "citations_exact": 1,
-            "markers_cited": True, "latency": 1.0, "wall": 1.0, "timings": timings, "error": None,
+            "answered": True,
+            "answer": "x [1]",
+            "contained": True,
+            "words": 2,
+            "rank": 1,
+            "retrieved": ["a"],
+            "citations": 1,
+            "citations_in_gold": 1,
+            "citations_exact": 1,
+            "markers_cited": True,
+            "latency": 1.0,
+            "wall": 1.0,
+            "timings": timings,
+            "error": None,
         }
+
     questions = [
         {"id": str(i), "question": "q", "gold": ["x"], "gold_keys": ["a"], "newsqa": r}
         for i, r in enumerate([rec(3, 1, False), rec(2, 2, True), rec(1, 0, False)])
@@ -799,8 +815,13 @@ def test_report_shows_what_the_support_check_dropped() -> None:
     assert (s["generated_sentences"], s["dropped_sentences"], s["fallbacks"]) == (6, 3, 1)
     assert s["dropped_share"] == pytest.approx(0.5)
     text = format_report(
-        {"dataset": "realtimeqa", "date": "d", "data": "x", "questions": questions,
-         **summarize(questions)}
+        {
+            "dataset": "realtimeqa",
+            "date": "d",
+            "data": "x",
+            "questions": questions,
+            **summarize(questions),
+        }
     )
     assert "generated sentences dropped" in text and "3/6 (0.500)" in text
     assert "fell back to extractive" in text and "1/3" in text

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
+from benchmarks.procs import ServerError, free_port, start, stop
 from ingest import ingest
 from qa import ask
 from qa.answering import REFUSAL
@@ -144,52 +142,29 @@ def test_local_backend_condenses_a_follow_up(llm_settings: Settings) -> None:
 
 
 # --- the openai backend against a real OpenAI-compatible server ---------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`python -m llama_cpp.server` serving SmolLM2 on loopback; its /v1 base URL."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("llama-server") / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable, "-m", "llama_cpp.server",
-                "--model", str(default_model_path()),
-                "--host", "127.0.0.1", "--port", str(port),
-                "--n_ctx", "2048", "--n_threads", "2",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
+    port = free_port()
     base = f"http://127.0.0.1:{port}/v1"
+    cmd = [
+        sys.executable, "-m", "llama_cpp.server",
+        "--model", str(default_model_path()),
+        "--host", "127.0.0.1", "--port", str(port),
+        "--n_ctx", "2048", "--n_threads", "2",
+    ]  # fmt: skip
+    log = tmp_path_factory.mktemp("llama-server") / "server.log"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(
-                    f"llama_cpp.server exited ({proc.returncode}):\n{log.read_text()[-2000:]}"
-                )
-            try:
-                if httpx.get(f"{base}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"llama_cpp.server not ready in 120 s:\n{log.read_text()[-2000:]}")
-            time.sleep(0.5)
+        proc = start(
+            cmd, ready_url=f"{base}/models", log_path=log, timeout=120,
+            ready=lambda status: status == 200,
+        )  # fmt: skip
+    except ServerError as exc:
+        pytest.fail(str(exc))
+    try:
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+        stop(proc)
 
 
 def test_openai_backend_streams_from_a_real_server(

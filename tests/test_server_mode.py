@@ -12,15 +12,14 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 import cli
+from benchmarks.procs import free_port, start, stop
 from ingest import ingest
 from qa.errors import NewsQAError, StoreNotFoundError
 from qa.pipeline import ask
@@ -31,12 +30,6 @@ from tests.conftest import SEEDS
 from tests.test_store import _prepared
 
 IRAN_Q = "Which country did Iran say it could export arms to?"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def chroma_executable() -> str:
@@ -62,41 +55,16 @@ class ChromaServer:
 
     def start(self, wait: float = 90.0) -> ChromaServer:
         """Start and wait until the heartbeat answers (bounded by `wait` seconds)."""
-        with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [
-                    chroma_executable(),
-                    "run",
-                    "--path",
-                    str(self.path),
-                    "--port",
-                    str(self.port),
-                    "--host",
-                    "127.0.0.1",
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"chroma run exited: {self.log.read_text()[-2000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(self.url + "/api/v2/heartbeat", timeout=1.0).status_code == 200:
-                    return self
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"chroma run did not answer within {wait} s")
+        cmd = [chroma_executable(), "run", "--path", str(self.path), "--port", str(self.port),
+               "--host", "127.0.0.1"]  # fmt: skip
+        self.proc = start(
+            cmd, ready_url=self.url + "/api/v2/heartbeat", log_path=self.log, timeout=wait,
+            ready=lambda status: status == 200,
+        )  # fmt: skip
+        return self
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=15)
+        stop(self.proc)
         self.proc = None
 
 

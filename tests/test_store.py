@@ -183,7 +183,9 @@ def test_filtered_search_equals_filtering_inside_the_index(
                 _prepared("a", TEXT_A, source="Tasnim", published="2022-06-17"),
                 _prepared("b", TEXT_B, source="Dawn", published="2022-08-01"),
                 _prepared("c", TEXT_A.replace("Iran", "Iraq"), source="Dawn", published=None),
-                _prepared("d", TEXT_B.replace("Pakistan", "India"), source="CNN", published="2022-06-30"),
+                _prepared(
+                    "d", TEXT_B.replace("Pakistan", "India"), source="CNN", published="2022-06-30"
+                ),
             ]
         )
         for question in ("drones Venezuela", "floods monsoon province", "rains"):
@@ -194,14 +196,18 @@ def test_filtered_search_equals_filtering_inside_the_index(
                 assert [c for c, _ in got] == [c for c, _ in want], (question, k)
                 match = " OR ".join(f'"{w}"' for w in question.split())
                 where, args = filters.sql("a")
-                rows = store._conn().execute(
-                    "SELECT c.chunk_id, -bm25(chunks_fts, 1.0, 0.5) FROM chunks_fts"
-                    " JOIN chunks c ON c.rowid = chunks_fts.rowid"
-                    " JOIN articles a ON a.article_id = c.article_id"
-                    f" WHERE chunks_fts MATCH ? AND {where}"
-                    " ORDER BY bm25(chunks_fts, 1.0, 0.5), c.chunk_id LIMIT ?",
-                    [match, *args, k],
-                ).fetchall()
+                rows = (
+                    store._conn()
+                    .execute(
+                        "SELECT c.chunk_id, -bm25(chunks_fts, 1.0, 0.5) FROM chunks_fts"
+                        " JOIN chunks c ON c.rowid = chunks_fts.rowid"
+                        " JOIN articles a ON a.article_id = c.article_id"
+                        f" WHERE chunks_fts MATCH ? AND {where}"
+                        " ORDER BY bm25(chunks_fts, 1.0, 0.5), c.chunk_id LIMIT ?",
+                        [match, *args, k],
+                    )
+                    .fetchall()
+                )
                 kw = store.keyword_search(match, k, filters)
                 # the same scores (ties may come in another order), all of them passing the filter
                 assert [round(sc, 9) for _, sc in kw] == [round(r[1], 9) for r in rows]

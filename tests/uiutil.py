@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+
+from benchmarks.procs import free_port, serving
+
+__all__ = ["ARTIFACTS", "CHROMIUM", "CHROMIUM_ARGS", "app_env", "free_port", "running_app"]
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -23,13 +22,6 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 STARTUP_TIMEOUT = 180.0  # seeding the store and loading the model on a busy 2-core machine
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def app_env(data_dir: Path, **extra: str) -> dict[str, str]:
@@ -50,49 +42,17 @@ def app_env(data_dir: Path, **extra: str) -> dict[str, str]:
 def running_app(workdir: Path, *args: str, **env: str) -> Iterator[str]:
     """Run `python app.py --port PORT *args` with its store in `workdir/store`; yield its URL.
 
-    The server's output goes to `workdir/app.log`, quoted when it fails to start.
+    The server's output goes to `workdir/app.log`, quoted when it fails to start. Any HTTP answer
+    counts as up (401 when a login is required).
     """
     port = free_port()
-    log_path = workdir / "app.log"
-    cmd = [sys.executable, str(ROOT / "app.py"), "--port", str(port), *args]
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            cmd, cwd=workdir, env=app_env(workdir / "store", **env), stdout=log,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        url = f"http://127.0.0.1:{port}/"
-        try:
-            _wait_until_up(url, proc, log_path)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
-
-
-def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"app.py exited with {proc.returncode}:\n{_tail(log_path)}")
-        try:
-            with urllib.request.urlopen(url + "config", timeout=2):
-                return
-        except urllib.error.HTTPError:
-            return  # it answers (401 when a login is required)
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(
-        f"app.py did not answer on {url} in {STARTUP_TIMEOUT:.0f} s:\n{_tail(log_path)}"
-    )
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
+    url = f"http://127.0.0.1:{port}/"
+    with serving(
+        [sys.executable, str(ROOT / "app.py"), "--port", str(port), *args],
+        ready_url=url + "config",
+        log_path=workdir / "app.log",
+        timeout=STARTUP_TIMEOUT,
+        env=app_env(workdir / "store", **env),
+        cwd=workdir,
+    ):
+        yield url
