@@ -151,6 +151,20 @@ def run_level(url: str, sessions: int, requests: int, seconds: float, timeout: f
 # --- the app under test --------------------------------------------------------------------------
 
 
+def rss_mb(pid: int) -> float | None:
+    """Resident memory of process `pid` in MB (Linux /proc), None where unknown."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+SPAWNED: dict[str, int] = {}  # "pid" of the app `spawned_app` started, for its memory
+
+
 @contextlib.contextmanager
 def spawned_app(data_dir: Path | None, startup: float = 300.0) -> Iterator[str]:
     """`python app.py` on a free loopback port with its own store (seeded on first start)."""
@@ -173,7 +187,8 @@ def spawned_app(data_dir: Path | None, startup: float = 300.0) -> Iterator[str]:
             env=env,
             cwd=work,
             ready=lambda status: status < 500,
-        ):
+        ) as proc:
+            SPAWNED["pid"] = proc.pid
             yield url
     except ServerError as exc:
         raise SystemExit(f"{exc}\n(log: {work / 'app.log'})") from None
@@ -231,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
             print("starting app.py (seeds an empty store, loads the model) ...", file=sys.stderr)
             url = stack.enter_context(spawned_app(args.data_dir))
         print(f"app: {url}  cores: {os.cpu_count()}", file=sys.stderr)
+        memory: dict[str, float | None] = {}
+        if "pid" in SPAWNED:  # the app's memory, idle once it is up, and after the load
+            memory["idle_mb"] = rss_mb(SPAWNED["pid"])
         run_level(url, 1, args.warmup, args.seconds, args.timeout)  # model and caches warm
         levels = []
         for n in levels_wanted:
@@ -239,13 +257,20 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"  {n} session(s): {lv.requests} requests in {lv.seconds:.1f} s", file=sys.stderr
             )
+        if "pid" in SPAWNED:
+            memory["after_load_mb"] = rss_mb(SPAWNED["pid"])
     print(table(levels))
+    if memory:
+        print(
+            "app memory (RSS): "
+            + ", ".join(f"{k[:-3].replace('_', ' ')} {v:.0f} MB" for k, v in memory.items() if v)
+        )
     for lv in levels:
         for kind, count in lv.error_kinds.items():
             print(f"  {lv.sessions} sessions: {count} x {kind}")
     if args.json:
         rows = [{**lv.row(), "error_kinds": lv.error_kinds} for lv in levels]
-        payload = {"url": url, "cores": os.cpu_count(), "levels": rows}
+        payload = {"url": url, "cores": os.cpu_count(), "levels": rows, "memory": memory}
         args.json.write_text(json.dumps(payload, indent=2))
     return 1 if any(lv.errors for lv in levels) else 0
 
