@@ -240,20 +240,7 @@ def _more_of_top_articles(
     for cid, row in sorted(store.article_chunks(top).items(), key=lambda kv: kv[1]["start"]):
         if cid in have:
             continue
-        out.append(
-            Passage(
-                chunk_id=cid,
-                article_id=row["article_id"],
-                title=row["title"],
-                source=row["source"],
-                published=row["published"],
-                url=row["url"],
-                start=int(row["start"]),
-                end=int(row["end"]),
-                text=row["text"],
-                score=0.0,
-            )
-        )
+        out.append(Passage.from_row(row, score=0.0))
     return out
 
 

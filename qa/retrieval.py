@@ -118,16 +118,8 @@ def retrieve(
         seen_text.add(key)
         per_article[aid] = per_article.get(aid, 0) + 1
         passages.append(
-            Passage(
-                chunk_id=cid,
-                article_id=aid,
-                title=row["title"],
-                source=row["source"],
-                published=row["published"],
-                url=row["url"],
-                start=int(row["start"]),
-                end=int(row["end"]),
-                text=row["text"],
+            Passage.from_row(
+                row,
                 score=round(s, 6),
                 dense_rank=dense_rank.get(cid),
                 keyword_rank=keyword_rank.get(cid),

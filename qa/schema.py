@@ -59,6 +59,30 @@ class Passage:
     dense_rank: int | None = None
     keyword_rank: int | None = None
 
+    @classmethod
+    def from_row(
+        cls,
+        row: dict[str, Any],
+        score: float,
+        dense_rank: int | None = None,
+        keyword_rank: int | None = None,
+    ) -> Passage:
+        """A passage from a `Store.chunk_rows` row (chunk offsets, text and article metadata)."""
+        return cls(
+            chunk_id=row["chunk_id"],
+            article_id=row["article_id"],
+            title=row["title"],
+            source=row["source"],
+            published=row["published"],
+            url=row["url"],
+            start=int(row["start"]),
+            end=int(row["end"]),
+            text=row["text"],
+            score=score,
+            dense_rank=dense_rank,
+            keyword_rank=keyword_rank,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

@@ -703,11 +703,9 @@ class Store:
         if where is None:
             return self.vectors.query(embedding, k)  # type: ignore[no-any-return]
         n = k * self.OVERFETCH
-        hits = self.vectors.query(embedding, n)
-        passing = self._passing([cid for cid, _ in hits], filters)
-        kept = [(cid, sim) for cid, sim in hits if cid in passing]
-        if len(kept) >= k or len(hits) < n:
-            return kept[:k]
+        kept = self._filtered_top(self.vectors.query(embedding, n), k, n, filters)
+        if kept is not None:
+            return kept
         return self.vectors.query(embedding, k, where)  # type: ignore[no-any-return]
 
     def keyword_search(
@@ -731,10 +729,9 @@ class Store:
             hits = [(str(r[0]), float(r[1])) for r in rows]
             if where == "1":
                 return hits
-            passing = self._passing([cid for cid, _ in hits], filters)
-            kept = [(cid, sc) for cid, sc in hits if cid in passing]
-            if len(kept) >= k or len(hits) < n:
-                return kept[:k]
+            kept = self._filtered_top(hits, k, n, filters)
+            if kept is not None:
+                return kept
             rows = conn.execute(
                 "SELECT c.chunk_id, -bm25(chunks_fts, 1.0, 0.5) AS score FROM chunks_fts"
                 " JOIN chunks c ON c.rowid = chunks_fts.rowid"
@@ -746,6 +743,16 @@ class Store:
         except sqlite3.OperationalError:
             return []  # a query FTS5 cannot parse finds nothing rather than failing the question
         return [(str(r[0]), float(r[1])) for r in rows]
+
+    def _filtered_top(
+        self, hits: list[tuple[str, float]], k: int, n: int, filters: Filters
+    ) -> list[tuple[str, float]] | None:
+        """The filtered top `k` of `n` unfiltered `hits`, or None when too few pass to be sure."""
+        passing = self._passing([cid for cid, _ in hits], filters)
+        kept = [(cid, score) for cid, score in hits if cid in passing]
+        if len(kept) >= k or len(hits) < n:
+            return kept[:k]
+        return None
 
     def _passing(self, chunk_ids: Sequence[str], filters: Filters) -> set[str]:
         """The chunks among `chunk_ids` whose article `filters` let through."""

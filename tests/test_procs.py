@@ -23,14 +23,14 @@ def test_serving_waits_until_it_answers_and_stops_it(tmp_path: Path) -> None:
 
 def test_a_child_that_exits_is_an_error_quoting_its_log(tmp_path: Path) -> None:
     cmd = [sys.executable, "-c", "import sys; print('bad flag --nope'); sys.exit(3)"]
-    with pytest.raises(ServerError, match="exited with 3(.|\n)*bad flag --nope"):
+    with pytest.raises(ServerError, match=r"exited with 3(.|\n)*bad flag --nope"):
         start(cmd, ready_url=f"http://127.0.0.1:{free_port()}/", log_path=tmp_path / "log",
               timeout=30)  # fmt: skip
 
 
 def test_a_child_that_never_answers_times_out_and_is_stopped(tmp_path: Path) -> None:
     cmd = [sys.executable, "-c", "import time; print('sleeping', flush=True); time.sleep(600)"]
-    with pytest.raises(ServerError, match="did not answer(.|\n)*sleeping"):
+    with pytest.raises(ServerError, match=r"did not answer(.|\n)*sleeping"):
         start(cmd, ready_url=f"http://127.0.0.1:{free_port()}/", log_path=tmp_path / "log",
               timeout=2)  # fmt: skip
     stop(None)  # stopping nothing is harmless
