@@ -53,14 +53,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_args
 from urllib.parse import urlsplit
 
-from qa.errors import ConfigError, NewsQAError, StoreNotFoundError
-from qa.settings import Settings, load_settings
+from qa import ConfigError, NewsQAError, Settings, StoreNotFoundError, load_settings
 
 if TYPE_CHECKING:
     import gradio as gr
 
     from ingest import IngestReport
-    from qa.schema import Answer, Citation
+    from qa import Answer, Citation
 
 ROOT = Path(__file__).resolve().parent
 SEEDS = ROOT / "seeds"
@@ -683,7 +682,7 @@ class Actions:
     # --- store reads --------------------------------------------------------------------------
     def library(self) -> tuple[list[dict[str, Any]], list[tuple[str, int]]]:
         """All article summaries and outlets (empty lists when nothing is stored yet)."""
-        from qa.store import Store
+        from qa import Store
 
         try:
             with Store.open(self.settings) as store:
@@ -692,7 +691,7 @@ class Actions:
             return [], []
 
     def article_text(self) -> Callable[[str], str | None]:
-        from qa.store import Store
+        from qa import Store
 
         cache: dict[str, str | None] = {}
 
@@ -722,7 +721,7 @@ class Actions:
         Raises:
             NewsQAError: a bad option, an empty store, or a failing backend.
         """
-        from qa.pipeline import ask
+        from qa import ask
 
         options = self._ask_options(history, k, since, until, outlets, answerer)
         return ask(question, **options)
@@ -744,7 +743,7 @@ class Actions:
         Raises:
             NewsQAError: as `run_ask` (from the iterator).
         """
-        from qa.pipeline import ask_stream
+        from qa import ask_stream
 
         options = self._ask_options(history, k, since, until, outlets, answerer)
         yield from ask_stream(question, **options)  # type: ignore[misc]
@@ -928,7 +927,7 @@ class Actions:
         return self._guard(lambda: self._ingest_url(url).to_dict())
 
     def _ingest_url(self, url: str, progress: Any = None) -> "IngestReport":
-        from ingest.fetch import is_http_url
+        from ingest import is_http_url
 
         url = (url or "").strip()
         if not is_http_url(url):
@@ -984,7 +983,7 @@ class Actions:
         return self._guard(lambda: self._delete(article_ids))
 
     def _delete(self, article_ids: Sequence[str]) -> int:
-        from qa.store import Store
+        from qa import Store
 
         ids = [i for i in (article_ids or []) if i]
         if not ids:
@@ -1458,7 +1457,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def store_is_empty(settings: Settings) -> bool:
-    from qa.store import Store
+    from qa import Store
 
     try:
         with Store.open(settings) as store:
@@ -1529,7 +1528,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"The store in {settings.data_dir} is empty: ingesting {SEEDS} …", file=sys.stderr
             )
             print(ingest([str(SEEDS)], settings).summary(), file=sys.stderr)
-        from qa.embeddings import get_embedder
+        from qa import get_embedder
 
         print("Loading the embedding model …", file=sys.stderr, flush=True)
         get_embedder(settings)  # loaded once here, so the first question is answered quickly

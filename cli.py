@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from qa.errors import NewsQAError
+from qa import NewsQAError
 
 app = typer.Typer(
     name="newsqa",
@@ -33,7 +33,7 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text
 
 
 def _settings(**overrides: Any) -> Any:
-    from qa.settings import load_settings
+    from qa import load_settings
 
     return load_settings(**overrides)
 
@@ -113,7 +113,7 @@ def list_(
     as_json: AsJson = False,
 ) -> None:
     """List stored articles, newest first, with their chunks and near-duplicates."""
-    from qa.store import Store
+    from qa import Store
 
     settings = _settings(data_dir=data_dir)
     with Store.open(settings) as store:
@@ -150,7 +150,7 @@ def delete(
     data_dir: DataDir = None,
 ) -> None:
     """Delete articles: their text, chunks, keyword index entries and vectors, together."""
-    from qa.store import Filters, Store
+    from qa import Filters, Store
 
     if not ids and not source and not all_:
         raise typer.BadParameter("give article ids, --source S or --all")
@@ -181,7 +181,7 @@ def delete(
 @app.command()
 def stats(data_dir: DataDir = None, as_json: AsJson = False) -> None:
     """Counts of articles, chunks, vectors and keyword index rows (they agree in a healthy store)."""
-    from qa.store import Store
+    from qa import Store
 
     settings = _settings(data_dir=data_dir)
     with Store.open(settings) as store:
@@ -226,7 +226,7 @@ def repair(
     <data dir>/repair-<time>/, never deleted. Stop the app and any ingest first.
     Exits 0 when the store is healthy, 2 when --check found problems, 1 when some remain.
     """
-    from qa.repair import check, repair
+    from qa import check, repair
 
     settings = _settings(data_dir=data_dir)
     report = check(settings) if check_only else repair(settings)
@@ -281,7 +281,7 @@ AnswererOpt = Annotated[
 def _ask_streaming(question: str, **kwargs: Any) -> Any:
     """`qa.pipeline.ask_stream`: an LLM's draft goes to stderr as it is written; returns the
     checked `Answer` (printed by the caller, with its sources, on stdout)."""
-    from qa.pipeline import ask_stream
+    from qa import ask_stream
 
     answer: Any = None
     drafted = False
@@ -350,7 +350,7 @@ def ask(
 
       newsqa ask "What did Iran say about arms exports this week?" --as-of 2022-06-16
     """
-    from qa.pipeline import ask as run_ask
+    from qa import ask as run_ask
 
     settings = _settings(data_dir=data_dir, answerer=answerer)
     f = _filters(since, until, source, as_of)
@@ -385,7 +385,7 @@ def chat(
 
     Type /clear to forget the conversation, /quit (or Ctrl-D) to leave.
     """
-    from qa.store import Store
+    from qa import Store
 
     settings = _settings(data_dir=data_dir, answerer=answerer)
     f = _filters(since, until, source)
@@ -493,13 +493,13 @@ def serve(
 def _filters(
     since: str | None, until: str | None, sources: list[str] | None, as_of: str | None = None
 ) -> Any:
-    from qa.store import Filters
+    from qa import Filters
 
     def parse_day(value: str) -> Any:
         try:  # ISO days need no date parser (and the ask path stays free of ingest's imports)
             return date.fromisoformat(value)
         except ValueError:
-            from ingest.metadata import parse_day as parse_any
+            from ingest import parse_day as parse_any
 
             return parse_any(value)
 

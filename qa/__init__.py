@@ -24,7 +24,9 @@ from qa.schema import Answer, Article, Chunk, Citation, Passage
 from qa.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from qa.pipeline import ask
+    from qa.embeddings import get_embedder
+    from qa.pipeline import ask, ask_stream
+    from qa.repair import check, repair
     from qa.store import Filters, Store
 
 __all__ = [
@@ -44,17 +46,28 @@ __all__ = [
     "StoreNotFoundError",
     "StoreWriteError",
     "ask",
+    "ask_stream",
+    "check",
+    "get_embedder",
     "load_settings",
+    "repair",
 ]
+
+# heavy names load on first use, so `import qa` (and `newsqa --help`) stays fast
+_LAZY = {
+    "ask": "qa.pipeline",
+    "ask_stream": "qa.pipeline",
+    "Store": "qa.store",
+    "Filters": "qa.store",
+    "check": "qa.repair",
+    "repair": "qa.repair",
+    "get_embedder": "qa.embeddings",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name == "ask":
-        from qa.pipeline import ask
+    if name in _LAZY:
+        import importlib
 
-        return ask
-    if name in ("Store", "Filters"):
-        from qa import store
-
-        return getattr(store, name)
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(name)

