@@ -57,7 +57,7 @@ class TutorialBaseline:
 
     def __init__(self, persist_dir: Path, model_dir: Path | None = None) -> None:
         if model_dir is None:
-            from qa.embeddings import bundled_model_dir
+            from qa.core.embeddings import bundled_model_dir
 
             model_dir = bundled_model_dir()
         self.persist_dir = Path(persist_dir)

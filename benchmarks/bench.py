@@ -20,7 +20,7 @@ paired (computed within one repeat, then the median taken). The figures
 - retrieval: article-level hit@1/5/10 and MRR@10 (near-duplicates newsqa folds count as one
   article for both systems); newsqa asked with `as_of` = the question's date (the eval protocol)
   and without; the tutorial's dense top-10; newsqa on the torch reference embedder (once);
-- ask: warm latency p50/p95 of `qa.pipeline.ask` (retrieval + extractive answer) on an open store,
+- ask: warm latency p50/p95 of `qa.ask` (retrieval + extractive answer) on an open store,
   with its stage medians; the tutorial's `similarity_search`;
 - cold start: `newsqa ask "..."` in a fresh process, start to the first printed byte of the answer,
   and whether torch was imported on that path (`python -X importtime`);
@@ -56,8 +56,8 @@ import numpy as np
 from benchmarks import metrics as m
 from benchmarks.bench_report import MB, figures, format_table, latency
 from benchmarks.datasets import EvalArticle, EvalSet, load_realtimeqa
-from qa.errors import NewsQAError
-from qa.settings import Settings, load_settings
+from qa.core.errors import NewsQAError
+from qa.core.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "eval" / "realtimeqa"
@@ -163,9 +163,9 @@ def time_asks(
     key: Callable[[Any], str] | None = None,
     modes: Sequence[str] = ("as_of", "no_as_of"),
 ) -> dict[str, dict[str, Any]]:
-    """Ask every question through `qa.pipeline.ask` on an open store, warm; per mode: the ranked
+    """Ask every question through `qa.ask` on an open store, warm; per mode: the ranked
     article keys (with `key`), wall latencies and stage timings. Modes alternate per question."""
-    from qa.pipeline import ask
+    from qa.answering.asking import ask
 
     for _ in range(WARMUP_ASKS):
         ask(questions[0][0] if questions else "warm up", settings=settings, store=store)
@@ -188,8 +188,7 @@ def time_asks(
             if key is not None:
                 rec["ranked"].append(m.distinct_in_order(key(p) for p in answer.passages)[:10])
             for stage, secs in answer.timings.items():
-                if stage != "evidence":
-                    rec["stages"].setdefault(stage, []).append(float(secs))
+                rec["stages"].setdefault(stage, []).append(float(secs))
     return out
 
 
@@ -197,7 +196,7 @@ def time_asks(
 def _newsqa_job(job: dict[str, Any]) -> dict[str, Any]:
     from benchmarks.systems import StoreRun
     from ingest import ingest
-    from qa.embeddings import get_embedder
+    from qa.core.embeddings import get_embedder
     from qa.store import Store
 
     articles, questions = _read_corpus(Path(job["corpus"]))
@@ -316,7 +315,7 @@ def _child_main(spec: Path) -> int:
 # --- cold start -------------------------------------------------------------------------------
 def _newsqa_command() -> list[str]:
     script = Path(sys.executable).parent / "newsqa"
-    return [str(script)] if script.is_file() else [sys.executable, "-m", "cli"]
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "newsqa.cli"]
 
 
 def cold_start(settings: Settings, question: str, repeat: int) -> dict[str, Any]:
@@ -383,7 +382,7 @@ def import_summary(importtime: str) -> dict[str, Any]:
 def sample_chunks(articles: Sequence[EvalArticle], settings: Settings, n: int) -> list[str]:
     """`n` chunk texts spread evenly over the corpus, as newsqa chunks and embeds them."""
     from ingest.chunking import chunk_article
-    from qa.embeddings import embedding_text
+    from qa.core.embeddings import embedding_text
 
     texts = [
         embedding_text(a.title, c.text)
@@ -630,7 +629,7 @@ def run_benchmark(
         _log("cold start: newsqa ask")
         raw["cold"] = cold_start(store_settings, evalset.questions[0].question, repeat)
     if embedders is None:
-        from qa.embeddings import get_embedder
+        from qa.core.embeddings import get_embedder
 
         embedders = (
             get_embedder(settings.model_copy(update={"embedding_backend": "onnx"})),
@@ -692,7 +691,7 @@ def _profiled(fn: Callable[[], Any], top: int) -> tuple[Any, str]:
 def profile(evalset: EvalSet, settings: Settings, work: Path, top: int = 15) -> str:
     """One ingest of the corpus and one batch of asks, each profiled; the top costs as text."""
     from ingest import ingest
-    from qa.embeddings import get_embedder
+    from qa.core.embeddings import get_embedder
     from qa.store import Store
 
     s = settings.model_copy(update={"data_dir": work / "profile-store"})

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from qa.errors import NewsQAError
+from qa.core.errors import NewsQAError
 
 _OUTLETS = {
     "cnn.com": "CNN",

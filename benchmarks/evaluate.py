@@ -24,8 +24,8 @@ from typing import Any, Literal
 from benchmarks.datasets import EvalQuestion, EvalSet, load_dataset
 from benchmarks.report import format_report, summarize
 from benchmarks.systems import AskFn, StoreRun, ask_all, build_store, canonical, run_baseline
-from qa.errors import NewsQAError
-from qa.settings import Settings
+from qa.core.errors import NewsQAError
+from qa.core.settings import Settings
 
 __all__ = ["format_report", "main", "run_eval"]
 
@@ -33,7 +33,7 @@ Dataset = Literal["realtimeqa", "xquad", "rgb"]
 
 
 def _default_ask() -> AskFn:
-    from qa.pipeline import ask
+    from qa.answering.asking import ask
 
     return ask
 
@@ -65,8 +65,10 @@ def _negatives(
     folder: Path,
     progress: bool,
     keep: bool = False,
+    compare: Settings | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Leave out half the questions' gold articles and search hits; ask everything again."""
+    """Leave out half the questions' gold articles and search hits; ask everything again (and once
+    more with the `compare` settings, when given)."""
     left_out = left_out_half(evalset.questions)
     removed = {
         canonical(key, main.alias)
@@ -78,8 +80,20 @@ def _negatives(
     run = build_store(kept_articles, evalset, settings, folder, progress, keep)
     present = {canonical(a.key, main.alias) for a in kept_articles}
     records = ask_all(evalset, run, ask_fn, answerer, k, progress, "negatives")
+    other = None
+    if compare is not None:
+        other = ask_all(
+            evalset,
+            run,
+            ask_fn,
+            answerer,
+            k,
+            progress,
+            "negatives, old scorer",
+            settings=compare.model_copy(update={"data_dir": run.settings.data_dir}),
+        )
     out = []
-    for q, rec in zip(evalset.questions, records, strict=True):
+    for i, (q, rec) in enumerate(zip(evalset.questions, records, strict=True)):
         if q.qid in left_out:
             role = "left_out"
         elif any(canonical(g, main.alias) in present for g in q.gold_keys):
@@ -92,6 +106,7 @@ def _negatives(
                 "answered": rec["answered"],
                 "answer": rec["answer"],
                 "rank": rec["rank"],
+                **({"answered_heuristic": other[i]["answered"]} if other is not None else {}),
             }
         )
     info = {
@@ -116,6 +131,7 @@ def run_eval(
     progress: bool = False,
     k: int | None = None,
     workdir: Path | None = None,
+    compare_scorer: bool = True,
 ) -> dict[str, Any]:
     """Build a fresh newsqa store (and the tutorial baseline) from `data`, ask every question, score.
 
@@ -128,11 +144,13 @@ def run_eval(
         baseline: also run the LangChain tutorial pipeline on the same articles and questions.
         answerer: passed to `ask` (None = `settings.answerer`).
         limit: only the first `limit` questions (and a corpus cut to match, see `benchmarks.datasets`).
-        ask_fn: the `ask` to call (default `qa.pipeline.ask`); tests inject a fake.
+        ask_fn: the `ask` to call (default `qa.ask`); tests inject a fake.
         progress: print progress to stderr.
         k: passages `ask` retrieves (None = the settings' default).
         workdir: keep the stores in this folder and reuse them on the next run with the same
             data, limit and ingest settings (None = temporary folders, removed at the end).
+        compare_scorer: with the extractive answerer and the reader, also ask every question
+            with the heuristic scorer of earlier releases on the same stores ("old scorer").
 
     Returns:
         A JSON-serialisable dict: `summary` (figures per system), `corpus`, `settings`, `comparison`
@@ -166,6 +184,23 @@ def run_eval(
             print(f"newsqa: ingesting {len(evalset.articles)} articles", file=sys.stderr)
         main = build_store(evalset.articles, evalset, settings, tmp / "newsqa", progress, keep)
         records = ask_all(evalset, main, ask, answerer, k, progress, "newsqa")
+        old: Settings | None = None
+        if (
+            compare_scorer
+            and (answerer or settings.answerer) == "extractive"
+            and settings.answer_scorer == "reader"
+        ):
+            old = settings.model_copy(update={"answer_scorer": "heuristic"})
+            old_records = ask_all(
+                evalset,
+                main,
+                ask,
+                answerer,
+                k,
+                progress,
+                "old scorer",
+                settings=old.model_copy(update={"data_dir": main.settings.data_dir}),
+            )
         result["corpus"] = {
             "articles": len(evalset.articles),
             "questions": len(evalset.questions),
@@ -191,7 +226,16 @@ def run_eval(
         neg: list[dict[str, Any]] | None = None
         if negatives:
             result["corpus"]["negatives"], neg = _negatives(
-                evalset, main, settings, ask, answerer, k, tmp / "negatives", progress, keep
+                evalset,
+                main,
+                settings,
+                ask,
+                answerer,
+                k,
+                tmp / "negatives",
+                progress,
+                keep,
+                compare=old,
             )
     questions = []
     for i, q in enumerate(evalset.questions):
@@ -202,6 +246,8 @@ def run_eval(
             "gold_keys": list(q.gold_keys),
             "newsqa": records[i],
         }
+        if old is not None:
+            rec["heuristic"] = old_records[i]
         if base_records is not None:
             rec["baseline"] = base_records[i]
         if neg is not None:
@@ -215,7 +261,7 @@ def run_eval(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m benchmarks.evaluate realtimeqa --data DIR [--limit N] [--negatives] [--json F]`."""
-    from qa.settings import load_settings
+    from qa.core.settings import load_settings
 
     p = argparse.ArgumentParser(
         prog="python -m benchmarks.evaluate", description=__doc__.split("\n")[0]

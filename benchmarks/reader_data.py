@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
-from qa.text import sentence_spans, tokens
+from qa.core.text import sentence_spans, tokens
 
 # common words that say nothing about whether a sentence answers
 _STOP = frozenset(

@@ -23,6 +23,9 @@ _KEPT_SETTINGS = (
     "answer_candidates",
     "answer_read_articles",
     "min_evidence",
+    "answer_scorer",
+    "reader_candidates",
+    "reader_threshold",
     "time_scope",
     "recent_days",
 )
@@ -65,11 +68,11 @@ def _system(records: Sequence[dict[str, Any]], *, newsqa: bool) -> dict[str, Any
             }
         )
         # generated answers: what the support check saw (absent for the extractive answerer)
-        checked = [r["timings"] for r in records if "claims" in r.get("timings", {})]
+        checked = [d for d in map(_diagnostics, records) if d.get("claims") is not None]
         if checked:
-            claims = int(sum(t["claims"] for t in checked))
-            dropped = int(sum(t.get("dropped", 0) for t in checked))
-            fellback = sum(1 for r in records if r.get("timings", {}).get("fallback"))
+            claims = int(sum(d["claims"] for d in checked))
+            dropped = int(sum(d.get("dropped") or 0 for d in checked))
+            fellback = sum(1 for r in records if _diagnostics(r).get("fallback"))
             out.update(
                 {
                     "generated_sentences": claims,
@@ -80,6 +83,14 @@ def _system(records: Sequence[dict[str, Any]], *, newsqa: bool) -> dict[str, Any
                 }
             )
     return out
+
+
+def _diagnostics(record: dict[str, Any]) -> dict[str, Any]:
+    """A record's `Answer.diagnostics`; records saved before it existed kept them in `timings`."""
+    if "diagnostics" in record:
+        return dict(record["diagnostics"] or {})
+    old = record.get("timings", {})
+    return {k: old[k] for k in ("claims", "dropped", "fallback", "evidence") if k in old}
 
 
 def _ms(seconds: float | None) -> float | None:
@@ -118,6 +129,9 @@ def summarize(questions: Sequence[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "summary": {"newsqa": _system([q["newsqa"] for q in questions], newsqa=True)}
     }
+    if questions and "heuristic" in questions[0]:
+        out["summary"]["heuristic"] = _system([q["heuristic"] for q in questions], newsqa=True)
+    out["failures"] = failures(questions)
     if questions and "baseline" in questions[0]:
         out["summary"]["baseline"] = _system([q["baseline"] for q in questions], newsqa=False)
         out["comparison"] = {f: _versus(questions, f) for f in ("hit@5", "contained")}
@@ -136,7 +150,44 @@ def summarize(questions: Sequence[dict[str, Any]]) -> dict[str, Any]:
             "answer_rate": m.ratio(answered, len(kept)),
             "excluded": sum(1 for r in neg if r["role"] == "excluded"),
         }
+        if "answered_heuristic" in neg[0]:
+            h_refused = sum(1 for r in left if not r["answered_heuristic"])
+            h_answered = sum(1 for r in kept if r["answered_heuristic"])
+            out["negatives_heuristic"] = {
+                "left_out": len(left),
+                "refused": h_refused,
+                "refusal_rate": m.ratio(h_refused, len(left)),
+                "kept": len(kept),
+                "answered": h_answered,
+                "answer_rate": m.ratio(h_answered, len(kept)),
+            }
     return out
+
+
+def failures(questions: Sequence[dict[str, Any]], system: str = "newsqa") -> dict[str, Any]:
+    """Why the answers that miss the gold text missed it: the gold article not retrieved (not in
+    the top 10), retrieved but the answer refused, or retrieved and the wrong sentence quoted
+    (with the gold article first, or lower in the top 10)."""
+    out: dict[str, list[str]] = {
+        "not_retrieved": [],
+        "refused_gold_retrieved": [],
+        "wrong_sentence_gold_first": [],
+        "wrong_sentence_gold_in_top10": [],
+    }
+    for q in questions:
+        r = q[system]
+        if r["contained"]:
+            continue
+        rank = r["rank"]
+        if rank is None or rank > 10:
+            out["not_retrieved"].append(q["id"])
+        elif not r["answered"]:
+            out["refused_gold_retrieved"].append(q["id"])
+        elif rank == 1:
+            out["wrong_sentence_gold_first"].append(q["id"])
+        else:
+            out["wrong_sentence_gold_in_top10"].append(q["id"])
+    return {"counts": {k: len(v) for k, v in out.items()}, "ids": out}
 
 
 def _fmt(value: Any, kind: str) -> str:
@@ -157,6 +208,7 @@ def format_report(result: dict[str, Any]) -> str:
     """A readable table, newsqa beside the baseline, with wins/losses, negatives and settings."""
     ours = result["summary"]["newsqa"]
     theirs = result["summary"].get("baseline")
+    old = result["summary"].get("heuristic")
     corpus = result.get("corpus", {})
     nc, bc = corpus.get("newsqa", {}), corpus.get("baseline")
     n_q = ours["questions"]
@@ -196,12 +248,18 @@ def format_report(result: dict[str, Any]) -> str:
         ("retrieval p50 ms", "retrieve_p50_ms", "ms"),
         ("retrieval p95 ms", "retrieve_p95_ms", "ms"),
     ]
+    olds: dict[str, str] = {}
     for label, key, kind in metric_rows:
         rows.append(
             (label, _fmt(ours.get(key), kind), _fmt(theirs.get(key), kind) if theirs else "-")
         )
+        if old is not None:
+            olds[label] = _fmt(old.get(key), kind)
     rows.append(("citations exact", f"{ours['citations_exact']}/{ours['citations']}", "-"))
     rows.append(("answers whose [n] are all cited", f"{ours['markers_cited']}/{n_q}", "-"))
+    if old is not None:
+        olds["citations exact"] = f"{old['citations_exact']}/{old['citations']}"
+        olds["answers whose [n] are all cited"] = f"{old['markers_cited']}/{n_q}"
     if "generated_sentences" in ours:
         rows.append(
             (
@@ -217,13 +275,22 @@ def format_report(result: dict[str, Any]) -> str:
     width = max(len(r[0]) for r in rows) + 2
     col = max(12, *(len(r[1]) + 2 for r in rows))
     title = f"newsqa eval {result['dataset']}  ({result['date']})"
-    lines = [
-        title,
-        "=" * len(title),
-        f"{'metric':<{width}}{'newsqa':>{col}}{'baseline':>{col}}",
-        "-" * (width + 2 * col),
-    ]
-    lines += [f"{a:<{width}}{b:>{col}}{c:>{col}}" for a, b, c in rows]
+    if old is not None:  # newsqa | newsqa with the old scorer | the tutorial
+        lines = [
+            title,
+            "=" * len(title),
+            f"{'metric':<{width}}{'newsqa':>{col}}{'old scorer':>{col}}{'baseline':>{col}}",
+            "-" * (width + 3 * col),
+        ]
+        lines += [f"{a:<{width}}{b:>{col}}{olds.get(a, '-'):>{col}}{c:>{col}}" for a, b, c in rows]
+    else:
+        lines = [
+            title,
+            "=" * len(title),
+            f"{'metric':<{width}}{'newsqa':>{col}}{'baseline':>{col}}",
+            "-" * (width + 2 * col),
+        ]
+        lines += [f"{a:<{width}}{b:>{col}}{c:>{col}}" for a, b, c in rows]
     lines.append("")
     if "comparison" in result:
         for field, label in (("hit@5", "hit@5"), ("contained", "containment")):
@@ -244,6 +311,22 @@ def format_report(result: dict[str, Any]) -> str:
                 if n["excluded"]
                 else ""
             )
+        )
+    if "negatives_heuristic" in result:
+        n = result["negatives_heuristic"]
+        lines.append(
+            f"negatives, old scorer: refused {n['refused']}/{n['left_out']} "
+            f"({_fmt(n['refusal_rate'], 'rate')}); answered {n['answered']}/{n['kept']} "
+            f"({_fmt(n['answer_rate'], 'rate')}) of the kept half"
+        )
+    if "failures" in result:
+        c = result["failures"]["counts"]
+        lines.append(
+            f"misses (gold text not in the answer): {sum(c.values())} = "
+            f"{c['wrong_sentence_gold_first']} wrong sentence with the gold article first, "
+            f"{c['wrong_sentence_gold_in_top10']} wrong sentence with it in the top 10, "
+            f"{c['refused_gold_retrieved']} refused with it retrieved, "
+            f"{c['not_retrieved']} not retrieved"
         )
     s = result.get("settings", {})
     kept = ", ".join(f"{k}={s[k]}" for k in _KEPT_SETTINGS if k in s)

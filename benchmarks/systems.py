@@ -14,8 +14,8 @@ from typing import Any
 
 from benchmarks import metrics as m
 from benchmarks.datasets import EvalArticle, EvalQuestion, EvalSet, normalize_url
-from qa.errors import NewsQAError
-from qa.settings import Settings
+from qa.core.errors import NewsQAError
+from qa.core.settings import Settings
 
 AskFn = Callable[..., Any]
 _LINE = re.compile(r":line (\d+)$")
@@ -129,7 +129,7 @@ def build_store(
     reported ingest time is then the original build's).
     """
     from ingest import ingest
-    from qa.embeddings import get_embedder
+    from qa.core.embeddings import get_embedder
 
     store_settings = settings.model_copy(update={"data_dir": folder / "store"})
     manifest = folder / _MANIFEST
@@ -180,6 +180,7 @@ def _failed(exc: Exception, wall: float) -> dict[str, Any]:
         "latency": wall,
         "wall": wall,
         "timings": {},
+        "diagnostics": {},
         "error": f"{type(exc).__name__}: {exc}",
     }
 
@@ -192,12 +193,15 @@ def ask_all(
     k: int | None,
     progress: bool,
     label: str,
+    settings: Settings | None = None,
 ) -> list[dict[str, Any]]:
-    """Ask every question against one store; one record per question."""
+    """Ask every question against one store; one record per question. `settings` replaces the
+    run's own for the answer step (the same store, e.g. another answer scorer)."""
     from qa.store import Store
 
     records: list[dict[str, Any]] = []
     texts: dict[str, str | None] = {}
+    asked = settings or run.settings
     store = Store.open(run.settings)
     try:
         for i, q in enumerate(evalset.questions, 1):
@@ -206,7 +210,7 @@ def ask_all(
                 # asked on the day the quiz asked it (RealTime QA's protocol), when the set says
                 answer = ask_fn(
                     q.question,
-                    settings=run.settings,
+                    settings=asked,
                     store=store,
                     answerer=answerer,
                     k=k,
@@ -244,6 +248,7 @@ def ask_all(
                     "latency": float(answer.timings.get("total", wall)),
                     "wall": wall,
                     "timings": {k_: round(float(v), 6) for k_, v in answer.timings.items()},
+                    "diagnostics": answer.diagnostics.to_dict(),
                     "error": None,
                 }
             )

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks import reader_data as rd
-from qa import reader as rq
+from qa.answering import reader as rq
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TRAIN = ROOT.parent / "shared" / "train"
@@ -364,6 +364,89 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def write_card(meta: dict[str, Any], target: Path) -> None:
+    """The model card READER.md, from what the training run recorded in reader.json."""
+    h, t, d = meta["heldout"], meta["training"], meta["data_counts"]
+    ex = meta["training_examples"]
+    lines = [
+        "# newsqa reader: model card",
+        "",
+        "A sentence-level answer model: reads `[CLS] question [SEP] sentence [SEP]` and gives the",
+        "probability that the sentence answers the question (answerability head on [CLS]) and the",
+        "answer span inside it (start/end heads), SQuAD 2.0 style. newsqa's extractive answerer quotes",
+        "the candidate sentence the reader rates highest and refuses when that rating is below the",
+        "threshold below. Runs on ONNX Runtime (int8); no torch at answer time.",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| file | `qa/models/reader.int8.onnx`, {meta['size_bytes'] / 1e6:.1f} MB |",
+        f"| sha256 | `{meta['sha256']}` |",
+        f"| base weights | {meta['base_model']}: Apache-2.0 |",
+        "| architecture | BERT (MiniLM-L6, 384 hidden, 6 layers) + a 2-layer answerability head on [CLS] + a linear start/end head |",
+        "| quantisation | dynamic int8 (`onnxruntime.quantization.quantize_dynamic`): MatMul weights per channel, embeddings (Gather) per row |",
+        f"| input | at most {meta['max_tokens']} tokens: the question (cut to 40 tokens) and one sentence |",
+        f"| refusal threshold | {meta['threshold']} (Youden's J on held-out articles, below) |",
+        f"| trained | {meta['date']}, seed {meta['seed']}, {t['steps']} steps of {t['batch_size']} ({t['examples_seen']} examples), {t['seconds'] / 60:.0f} min on 2 shared CPU cores; whole command {meta['total_minutes']} min |",
+        f"| loss | answerability BCE {t['answer_loss_first']} -> {t['answer_loss_last']}, span CE {t['span_loss_first']} -> {t['span_loss_last']} (first / last 50 steps) |",
+        f"| command | `{meta['command'].strip()}` (`pip install -e '.[train]'`; reads ../shared/train) |",
+        "",
+        "## Training data",
+        "",
+        "Read from `../shared/train` at training time, never copied into this repository.",
+        "",
+        "| source | license | questions read |",
+        "|---|---|---|",
+        f"| SQuAD v1.1 train (Rajpurkar et al. 2016), the explorer's HTML pages | CC BY-SA 4.0 | {d.get('squad1', 0)} |",
+        f"| SQuAD 2.0 dev (Rajpurkar, Jia, Liang 2018), Excel sheet | CC BY-SA 4.0 | {d.get('squad2dev', 0)} ({d.get('dropped-xquad:squad2dev', 0)} on XQuAD paragraphs dropped) |",
+        f"| SQuAD 2.0 train, first 10 articles: only its unanswerable questions | CC BY-SA 4.0 | {d.get('squad2train', 0)} |",
+        f"| SQuADShifts (Miller et al. 2020): new Wikipedia, Reddit, Amazon | CC BY 4.0 | {d.get('shifts-wiki', 0)} / {d.get('shifts-reddit', 0)} / {d.get('shifts-amazon', 0)} |",
+        f"| QED (Lamm et al. 2021) on Natural Questions (Kwiatkowski et al. 2019) | CC BY-SA 3.0 | {d.get('qed', 0)} |",
+        "",
+        "This model is a derivative of CC BY-SA data and is shared under CC BY-SA 4.0 (attribution:",
+        "the data sets above; the base weights remain Apache-2.0).",
+        "",
+        f"Training drew {meta['training_questions']} questions (per-source caps in `benchmarks/train_reader.py`)",
+        f"and turned them into {sum(ex.values())} (question, sentence) examples: {ex.get('pos', 0)} answer",
+        f"sentences with their span, and hard negatives: {ex.get('neg-para', 0)} other sentences of the",
+        f"same paragraph (the most question-like first), {ex.get('neg-article', 0)} same-article sentences",
+        f"from other paragraphs (same entities, no answer), {ex.get('neg-question', 0)} questions restated",
+        f"as the passage (news-quiz pages), {ex.get('neg-unanswerable', 0)} sentences closest to SQuAD",
+        "2.0's unanswerable questions. No news text was used (none of the evaluation corpora's",
+        "articles, questions, answers or labels).",
+        "",
+        "**Evaluation sets are never training data.** XQuAD's paragraphs occur in SQuAD 2.0 dev: every",
+        "question on them was dropped before anything else. RealTime QA and RGB share nothing with",
+        "these sets.",
+        "",
+        "## Held-out figures",
+        "",
+        f"On {meta['heldout_questions']} questions of held-out articles (30 % of SQuAD 2.0 dev's",
+        "articles, 4 % of every other source's; never trained on), as decision sets the answerer",
+        "meets: a question with its paragraph's sentences; SQuAD 2.0 unanswerable questions with",
+        "theirs; and each answerable question again with its own paragraph left out (the article's",
+        "other paragraphs: same entities, no answer).",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        f"| answerable sets | {h['sets_answerable']} |",
+        f"| top-1 sentence accuracy (the answer sentence rated highest) | {h['top1_sentence_accuracy']:.3f} |",
+        f"| span F1 when the top sentence is right | {h['span_f1_when_top1_correct']:.3f} |",
+        f"| answered at the threshold | {h['answered_at_threshold']:.3f} ({h['answered_correct_at_threshold']:.3f} with the right sentence) |",
+        f"| refused, SQuAD 2.0 unanswerable ({h['sets_unanswerable_question']} sets) | {h['refused_unanswerable_question']:.3f} |",
+        f"| refused, own paragraph left out ({h['sets_gold_left_out']} sets) | {h['refused_gold_left_out']:.3f} |",
+        "",
+        "## Limits",
+        "",
+        "- One sentence at a time: an answer that needs the previous sentence to make sense (a pronoun",
+        "  for the name asked about) is rated lower than it deserves.",
+        "- Trained on encyclopaedic, forum and review text, not news; the news figures are in the",
+        "  README's evaluation tables.",
+        "- English only.",
+        "",
+    ]
+    target.write_text("\n".join(lines), encoding="utf-8")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="python -m benchmarks.train_reader",
@@ -395,12 +478,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=1500,
         help="answerable held-out questions to calibrate on",
     )
+    ap.add_argument(
+        "--card-only", action="store_true", help="only rewrite READER.md from reader.json"
+    )
     args = ap.parse_args(argv)
+    if args.card_only:
+        meta = json.loads((args.out / rq.META_FILE.name).read_text(encoding="utf-8"))
+        write_card(meta, args.out / "READER.md")
+        return 0
 
     import torch
 
     torch.set_num_threads(args.threads)
-    from qa.embeddings import bundled_model_dir
+    from qa.core.embeddings import bundled_model_dir
 
     model_dir = bundled_model_dir()
     t_all = time.time()
@@ -476,7 +566,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "date": time.strftime("%Y-%m-%d"),
     }
     (args.out / rq.META_FILE.name).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    log(f"wrote {args.out / rq.META_FILE.name}")
+    write_card(meta, args.out / "READER.md")
+    log(f"wrote {args.out / rq.META_FILE.name} and READER.md")
     return 0
 
 

@@ -1,4 +1,5 @@
-"""newsqa ingest: files, folders, URLs and feeds in; chunked, embedded, stored articles out.
+"""newsqa ingest: files, folders, URLs, feeds or articles in memory in; chunked, embedded, stored
+articles out.
 
 from ingest import ingest
 report = ingest(["seeds/"])
@@ -12,22 +13,40 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ingest.fetch import is_http_url
-    from ingest.metadata import parse_day
-    from ingest.pipeline import IngestReport, ItemResult, ingest
+    from ingest.pipeline import ingest, ingest_articles
+    from ingest.raw import Upload
+    from ingest.report import IngestReport, ItemResult, Progress
+    from qa.core.dates import parse_date as parse_day
+    from qa.core.schema import RawArticle
 
-__all__ = ["IngestReport", "ItemResult", "ingest", "is_http_url", "parse_day"]
+__all__ = [
+    "IngestReport",
+    "ItemResult",
+    "Progress",
+    "RawArticle",
+    "Upload",
+    "ingest",
+    "ingest_articles",
+    "is_http_url",
+    "parse_day",
+]
 
 # loaded on first use, so `import ingest` stays fast
 _LAZY = {
-    "IngestReport": "ingest.pipeline",
-    "ItemResult": "ingest.pipeline",
+    "IngestReport": "ingest.report",
+    "ItemResult": "ingest.report",
+    "Progress": "ingest.report",
+    "RawArticle": "qa.core.schema",
+    "Upload": "ingest.raw",
     "ingest": "ingest.pipeline",
+    "ingest_articles": "ingest.pipeline",
     "is_http_url": "ingest.fetch",
-    "parse_day": "ingest.metadata",
 }
 
 
 def __getattr__(name: str) -> Any:
+    if name == "parse_day":  # the one date policy (`qa.parse_date`), under its old name here
+        return importlib.import_module("qa.core.dates").parse_date
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(name)

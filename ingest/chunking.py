@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
-from qa.schema import Chunk
-from qa.text import sentence_spans
+from qa.core.schema import Chunk
+from qa.core.text import sentence_spans
 
 
 def chunk_spans(text: str, size: int, overlap: int = 0) -> list[tuple[int, int]]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from datasketch import MinHash
 
-from qa.text import normalize
+from qa.core.text import normalize
 
 NUM_PERM = 128
 BANDS = 16  # 16 bands x 8 rows: pairs at Jaccard 0.9 share a bucket with probability > 0.9999

@@ -9,9 +9,9 @@ from typing import Any
 from ingest.decoding import NotTextError, declared_charset, decode_bytes
 from ingest.fetch import fetch, is_http_url
 from ingest.htmltext import PageText, extract_page, fragment_to_text, looks_like_html
-from ingest.loaders import LoadError, RawArticle
-from qa.errors import IngestError
-from qa.settings import Settings
+from ingest.raw import LoadError, RawArticle
+from qa.core.errors import IngestError
+from qa.core.settings import Settings
 
 SHORT_ENTRY_CHARS = 500  # entries with less text than this are fetched from their link
 _FETCH_WORKERS = 4

@@ -17,8 +17,8 @@ from email.message import Message
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-from qa.errors import IngestError
-from qa.settings import Settings
+from qa.core.errors import IngestError
+from qa.core.settings import Settings
 
 if TYPE_CHECKING:
     import httpx

@@ -8,38 +8,16 @@ import os
 import re
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
 
 from ingest.decoding import NotTextError, declared_charset, decode_bytes
 from ingest.fetch import fetch, is_http_url
 from ingest.htmltext import looks_like_html_document
-from qa.errors import IngestError
-from qa.settings import Settings
-
-
-@dataclass(frozen=True)
-class RawArticle:
-    """An article as read, before metadata is normalised (`ingest.metadata.finalize`)."""
-
-    text: str
-    title: str | None = None
-    url: str | None = None
-    published: str | None = None  # as found: ISO, RFC 822, "June 17, 2022", ...
-    source: str | None = None  # outlet / site name when the input says
-    authors: tuple[str, ...] = ()
-    origin: str = ""  # where it came from: a path, a URL, "path:line 7", "feed-url#entry-3"
-    extra: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class LoadError:
-    """One item (or one record inside an item) that could not be read, and why."""
-
-    origin: str
-    reason: str
-
+from ingest.raw import LoadError, RawArticle
+from qa.core.errors import IngestError
+from qa.core.settings import Settings
 
 STDIN_ORIGIN = "<stdin>"
 SUPPORTED = "newsqa reads txt, md, html, json, jsonl and RSS/Atom feeds"
@@ -207,9 +185,19 @@ def _load_path(item: str, settings: Settings) -> list[RawArticle | LoadError]:
             data = handle.read(settings.max_file_bytes + 1)
     except OSError as exc:
         return [LoadError(item, f"cannot read this file: {exc.strerror or exc}")]
-    if len(data) > settings.max_file_bytes:  # it grew since stat()
-        return [LoadError(item, _too_large(None, settings))]
-    return parse_bytes(data, item, FORMAT_BY_EXTENSION.get(ext), settings)
+    return load_bytes(data, item, settings)
+
+
+def load_bytes(data: bytes, name: str, settings: Settings) -> list[RawArticle | LoadError]:
+    """Read a file's content held in memory as the file `name` (its extension names the format;
+    `name` is the origin). Never raises for bad input, like `load_item`."""
+    ext = os.path.splitext(name)[1].lower()
+    if ext.lstrip(".") in UNSUPPORTED_EXTENSIONS:
+        return [LoadError(name, f"unsupported file type {ext}; {SUPPORTED}")]
+    if len(data) > settings.max_file_bytes:  # (a file read from disk may have grown since)
+        return [LoadError(name, _too_large(None, settings))]
+    results = parse_bytes(data, name, FORMAT_BY_EXTENSION.get(ext), settings)
+    return [_check_length(r, settings) for r in results]
 
 
 def _load_stdin(stdin: BinaryIO | None, settings: Settings) -> list[RawArticle | LoadError]:

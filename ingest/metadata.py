@@ -8,8 +8,8 @@ import unicodedata
 from datetime import UTC, date, datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ingest.loaders import RawArticle
-from qa.schema import Article
+from ingest.raw import RawArticle
+from qa.core.schema import Article
 
 # "TEHRAN (Tasnim) –", "WASHINGTON (Reuters) -", "KYIV, Ukraine (AP) —", "LONDON, June 3 (Reuters) -"
 _DATELINE = re.compile(
@@ -33,6 +33,16 @@ _TEXT_DATE = re.compile(
     rf"(?P<dmy>\d{{1,2}} (?:{_MONTHS})\.? \d{{4}}))\b"
 )
 
+_TIME = r"\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s*[A-Z]{2,4})?"
+_WEEKDAY = r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?"
+_STAMP_LINE = re.compile(
+    rf"^(?:(?:last\s+)?(?:updated|published|posted|first\s+published|date)\b\s*:?\s*)?"
+    rf"(?:(?:on|at)\s+)?(?:{_TIME}\s*,?\s*)?(?:{_WEEKDAY}\s*,?\s*)?"
+    rf"(?P<date>{_TEXT_DATE.pattern})"
+    rf"(?:\s*,?\s*(?:at\s+)?{_TIME})?\W*$",
+    re.IGNORECASE,
+)
+
 _TRACKING = re.compile(r"^(utm_|fbclid$|gclid$|mc_|ocid$|cmpid$|ref$|smid$)", re.IGNORECASE)
 
 
@@ -50,8 +60,12 @@ def parse_dateline(text: str) -> tuple[str | None, str | None]:
     return None, None
 
 
-def normalize_date(value: str | None) -> str | None:
+def normalize_date(value: str | date | None) -> str | None:
     """An ISO 8601 date (or datetime, UTC) from the many forms feeds and pages use; None if unknown."""
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    elif isinstance(value, date):
+        return value.isoformat()
     if not value or not str(value).strip():
         return None
     s = str(value).strip()
@@ -73,11 +87,29 @@ def normalize_date(value: str | None) -> str | None:
 
 
 def find_date_in_text(text: str, window: int = 400) -> str | None:
-    """A publication date written near the top of an article ("June 17, 2022"), if any."""
+    """The first date written near the top of an article ("June 17, 2022"), if any.
+
+    Any date: in a sentence it is as likely an event's ("opening on April 5, 2025") as the
+    publication's, so `finalize` takes only a `dateline_date` as the publication date.
+    """
     m = _TEXT_DATE.search(text[:window])
     if not m:
         return None
     return normalize_date(m.group(0))
+
+
+def dateline_date(text: str, lines: int = 3) -> str | None:
+    """The date of a line that is only a date stamp, among the first `lines` lines of the text
+    ("June 17, 2022", "Updated 10:30 AM ET, Fri June 17, 2022", "Published: 17 June 2022").
+
+    A date inside a sentence is not one: it may be when something happens, not when the article
+    was published.
+    """
+    for line in [ln for ln in text.splitlines() if ln.strip()][:lines]:
+        m = _STAMP_LINE.match(line.strip())
+        if m:
+            return normalize_date(m.group("date"))
+    return None
 
 
 def canonical_url(url: str | None) -> str | None:
@@ -144,13 +176,15 @@ def finalize(raw: RawArticle, ingested_at: datetime | None = None) -> Article:
     """Turn a `RawArticle` into a stored `Article` with normalised metadata.
 
     The outlet comes from the record when it names one, else from the dateline; the date from the
-    record, else from the top of the text; the id from the canonical URL, else the text hash.
+    record, else from a date stamp line at the top of the text (`dateline_date`; a date inside
+    the body's sentences is never taken for the publication date); the id from the canonical
+    URL, else the text hash.
     """
     text = clean_text(raw.text)
     title = " ".join((raw.title or "").split()) or _title_from_text(text)
     place, dateline_source = parse_dateline(text)
     source = (raw.source or "").strip() or dateline_source
-    published = normalize_date(raw.published) or find_date_in_text(text)
+    published = normalize_date(raw.published) or dateline_date(text)
     url = raw.url.strip() if raw.url else None
     now = (ingested_at or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
     return Article(
@@ -166,15 +200,3 @@ def finalize(raw: RawArticle, ingested_at: datetime | None = None) -> Article:
         ingested_at=now.isoformat(timespec="seconds") + "Z",
         origin=raw.origin,
     )
-
-
-def parse_day(value: str) -> date:
-    """A date given on the command line or in the UI: ISO (2022-06-17) or anything dateutil reads.
-
-    Raises:
-        ValueError: the value is not a date.
-    """
-    iso = normalize_date(value)
-    if iso is None:
-        raise ValueError(f"not a date: {value!r} (use YYYY-MM-DD)")
-    return date.fromisoformat(iso[:10])

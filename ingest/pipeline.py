@@ -1,81 +1,29 @@
-"""`ingest()`: read sources, skip what is stored already, chunk, embed and write articles safely."""
+"""`ingest()` and `ingest_articles()`: read sources (or take articles in memory), skip what is
+stored already, chunk, embed and write articles safely."""
 
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
-from typing import Any, BinaryIO, Literal
+from collections.abc import Iterable, Iterator, Sequence, Sized
+from dataclasses import dataclass, field, replace
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from ingest.chunking import chunk_article
 from ingest.dedup import Signature, signature
-from ingest.loaders import LoadError, RawArticle, expand_sources, load_item
+from ingest.loaders import expand_sources, load_bytes, load_item
 from ingest.metadata import finalize
-from qa.embeddings import Embedder, embedding_text, get_embedder
-from qa.errors import IngestError
-from qa.schema import Article
-from qa.settings import Settings, load_settings
+from ingest.raw import LoadError, RawArticle, Upload
+from ingest.report import IngestReport, ItemResult, OnProgress, Progress, Status
+from qa.core.embeddings import Embedder, embedding_text, get_embedder
+from qa.core.errors import IngestError
+from qa.core.schema import Article
+from qa.core.settings import Settings, load_settings
 from qa.store import PreparedArticle, Store
 
-Status = Literal["ingested", "updated", "unchanged", "duplicate", "failed"]
-STATUSES: tuple[Status, ...] = ("ingested", "updated", "unchanged", "duplicate", "failed")
-
 FLUSH_CHUNKS = 512  # chunks embedded and written per store transaction
-
-
-@dataclass(frozen=True)
-class ItemResult:
-    """What happened to one article (or one input that yielded none)."""
-
-    origin: str
-    status: Status
-    article_id: str | None = None
-    title: str | None = None
-    chunks: int = 0
-    reason: str | None = None
-    duplicate_of: str | None = None
-    similarity: float | None = None
-
-
-@dataclass
-class IngestReport:
-    """The outcome of one `ingest()` run, item by item."""
-
-    items: list[ItemResult] = field(default_factory=list)
-    seconds: float = 0.0
-    data_dir: str = ""
-
-    def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {s: 0 for s in STATUSES}
-        for it in self.items:
-            out[it.status] += 1
-        return out
-
-    @property
-    def ok(self) -> bool:
-        """True when nothing failed."""
-        return not any(it.status == "failed" for it in self.items)
-
-    @property
-    def chunks_written(self) -> int:
-        return sum(it.chunks for it in self.items if it.status in ("ingested", "updated"))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "data_dir": self.data_dir,
-            "seconds": round(self.seconds, 3),
-            "counts": self.counts(),
-            "chunks_written": self.chunks_written,
-            "items": [asdict(it) for it in self.items],
-        }
-
-    def summary(self) -> str:
-        c = self.counts()
-        line = ", ".join(f"{c[s]} {s}" for s in STATUSES)
-        return f"{line} ({self.chunks_written} chunks embedded in {self.seconds:.1f} s)"
 
 
 @dataclass
@@ -98,9 +46,11 @@ def ingest(
     sources: Sequence[str],
     settings: Settings | None = None,
     *,
+    on_progress: OnProgress | None = None,
     progress: bool = False,
     stdin: BinaryIO | None = None,
     embedder: Embedder | None = None,
+    store: Store | None = None,
 ) -> IngestReport:
     """Ingest files, folders, globs, URLs, feeds or `-` (stdin) into the store.
 
@@ -110,68 +60,166 @@ def ingest(
 
     Args:
         sources: paths, folders, glob patterns, http(s) URLs, or "-".
-        settings: defaults to `load_settings()`.
-        progress: show progress bars on stderr (only when it is a terminal).
+        settings: defaults to the store's settings, else `load_settings()`.
+        on_progress: called with a `Progress` after each input read and each batch embedded.
+        progress: without `on_progress`, show progress bars on stderr (when it is a terminal).
         stdin: where "-" reads from (default: standard input).
         embedder: override the embedder (tests).
+        store: an open store to write into (otherwise one is opened, created if need be, and
+            closed).
 
     Raises:
         NewsQAError: the store cannot be opened or written (per-item problems are in the report).
     """
-    settings = settings or load_settings()
+    settings = settings or (store.settings if store is not None else load_settings())
+    items = list(expand_sources(sources, settings))
+
+    def records() -> Iterator[tuple[str, list[RawArticle | LoadError]]]:
+        for item in items:
+            if isinstance(item, LoadError):
+                yield item.origin, [item]
+            else:
+                yield item, load_item(item, settings, stdin=stdin)
+
+    callback = on_progress or (_bars(len(items)) if progress and sys.stderr.isatty() else None)
+    return _ingest(records(), len(items), settings, store, embedder, callback)
+
+
+def ingest_articles(
+    articles: Iterable[RawArticle | Upload],
+    *,
+    settings: Settings | None = None,
+    store: Store | None = None,
+    on_progress: OnProgress | None = None,
+    embedder: Embedder | None = None,
+) -> IngestReport:
+    """Ingest articles held in memory (pasted text, uploads, a repair's `reingest`): no files.
+
+    Each `RawArticle` gives the text and what is known of it: title, `source` (the outlet),
+    `published` (a date, or text such as "2022-06-17" or "June 17, 2022"), url, authors, and
+    `origin` (what the report calls it). An `Upload` (a file's name and bytes) is read as that
+    file would be, its name the origin. Stored, skipped and failed exactly as `ingest` does
+    with articles read from files.
+
+    Args:
+        articles: the articles; a list gives `Progress.total`, an iterator does not.
+        settings: defaults to the store's settings, else `load_settings()`.
+        store: an open store to write into (otherwise one is opened, created if need be, and
+            closed).
+        on_progress: called with a `Progress` after each article read and each batch embedded.
+        embedder: override the embedder (tests).
+
+    Raises:
+        NewsQAError: the store cannot be opened or written (per-article problems are in the
+            report).
+    """
+    settings = settings or (store.settings if store is not None else load_settings())
+    total = len(articles) if isinstance(articles, Sized) else None
+    limit = settings.max_article_chars
+
+    def records() -> Iterator[tuple[str, list[RawArticle | LoadError]]]:
+        for n, art in enumerate(articles, 1):
+            if isinstance(art, Upload):
+                yield art.name, load_bytes(art.data, art.name, settings)
+                continue
+            origin = art.origin or f"article {n}"
+            if not art.origin:
+                art = replace(art, origin=origin)
+            if len(art.text) > limit:
+                reason = (
+                    f"article text is {len(art.text):,} characters, longer than the "
+                    f"{limit:,}-character limit; split it or raise NEWSQA_MAX_ARTICLE_CHARS"
+                )
+                yield origin, [LoadError(origin, reason)]
+            else:
+                yield origin, [art]
+
+    return _ingest(records(), total, settings, store, embedder, on_progress)
+
+
+def _bars(total: int) -> OnProgress:
+    """The default progress display: two tqdm bars on stderr (reading, embedding)."""
+    from tqdm import tqdm
+
+    bars: dict[str, Any] = {}
+
+    def show(p: Progress) -> None:
+        bar = bars.get(p.stage)
+        if bar is None:
+            reading = p.stage == "reading"
+            bar = bars[p.stage] = tqdm(
+                total=total if reading else None,
+                unit="item" if reading else "chunk",
+                desc=p.stage,
+                leave=False,
+                position=0 if reading else 1,
+            )
+        bar.update(p.done - bar.n)
+        if p.stage == "reading" and p.done == total:
+            bar.close()
+
+    return show
+
+
+def _ingest(
+    records: Iterator[tuple[str, list[RawArticle | LoadError]]],
+    total: int | None,
+    settings: Settings,
+    store: Store | None,
+    embedder: Embedder | None,
+    on_progress: OnProgress | None,
+) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport(data_dir=str(settings.data_dir))
-    show = progress and sys.stderr.isatty()
-    store = Store.open(settings, create=True)
+    own = store is None
+    store = store or Store.open(settings, create=True)
     try:
         emb = embedder or get_embedder(settings)
         with store.writing():
             store.check_embedder(emb.name, emb.dim)
-            _run(sources, settings, store, emb, report, show, stdin)
+            _run(records, total, settings, store, emb, report, on_progress or _quiet)
     finally:
-        store.close()
+        if own:
+            store.close()
     report.seconds = time.perf_counter() - started
     return report
 
 
+def _quiet(_: Progress) -> None:
+    pass
+
+
 def _run(
-    sources: Sequence[str],
+    records: Iterator[tuple[str, list[RawArticle | LoadError]]],
+    total: int | None,
     settings: Settings,
     store: Store,
     emb: Embedder,
     report: IngestReport,
-    show: bool,
-    stdin: BinaryIO | None,
+    on_progress: OnProgress,
 ) -> None:
-    from tqdm import tqdm
-
-    items = list(expand_sources(sources, settings))
     batch = _Batch()
     seen: dict[str, str] = {}  # article_id -> content hash, for repeats inside this run
-    file_bar = tqdm(total=len(items), unit="item", desc="reading", disable=not show, leave=False)
-    chunk_bar = tqdm(unit="chunk", desc="embedding", disable=not show, leave=False, position=1)
-    try:
-        for item in items:
-            file_bar.update(1)
-            if isinstance(item, LoadError):
-                report.items.append(ItemResult(item.origin, "failed", reason=item.reason))
+    embedded = [0]  # chunks embedded so far, for progress
+
+    def flush(batch: _Batch) -> None:
+        _flush(batch, settings, store, emb, report, embedded, on_progress)
+
+    for done, (name, results) in enumerate(records, 1):
+        for rec in results:
+            if isinstance(rec, LoadError):
+                report.items.append(ItemResult(rec.origin, "failed", reason=rec.reason))
                 continue
-            for rec in load_item(item, settings, stdin=stdin):
-                if isinstance(rec, LoadError):
-                    report.items.append(ItemResult(rec.origin, "failed", reason=rec.reason))
-                    continue
-                pending = _classify(rec, settings, store, batch, seen, report)
-                if pending is None:
-                    continue
-                batch.pending.append(pending)
-                batch.chunks += max(1, len(pending.article.text) // settings.chunk_size)
-                if batch.chunks >= FLUSH_CHUNKS:
-                    _flush(batch, settings, store, emb, report, chunk_bar)
-                    batch = _Batch()
-        _flush(batch, settings, store, emb, report, chunk_bar)
-    finally:
-        file_bar.close()
-        chunk_bar.close()
+            pending = _classify(rec, settings, store, batch, seen, report)
+            if pending is None:
+                continue
+            batch.pending.append(pending)
+            batch.chunks += max(1, len(pending.article.text) // settings.chunk_size)
+            if batch.chunks >= FLUSH_CHUNKS:
+                flush(batch)
+                batch = _Batch()
+        on_progress(Progress("reading", done, total, name))
+    flush(batch)
 
 
 def _classify(
@@ -262,7 +310,8 @@ def _flush(
     store: Store,
     emb: Embedder,
     report: IngestReport,
-    chunk_bar: Any,
+    embedded: list[int],
+    on_progress: OnProgress,
 ) -> None:
     """Chunk, embed and write one batch of articles in one store transaction."""
     if not batch.pending:
@@ -288,7 +337,8 @@ def _flush(
     step = settings.embed_batch_size * 4
     for i in range(0, len(texts), step):
         vectors.append(emb.embed_documents(texts[i : i + step]))
-        chunk_bar.update(len(texts[i : i + step]))
+        embedded[0] += len(texts[i : i + step])
+        on_progress(Progress("embedding", embedded[0]))
     allv = np.concatenate(vectors) if vectors else np.zeros((0, emb.dim), dtype=np.float32)
     row = 0
     for pa in prepared:

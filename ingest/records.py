@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ingest.htmltext import fragment_to_text, looks_like_html
-from ingest.loaders import LoadError, RawArticle
+from ingest.raw import LoadError, RawArticle
 
 _TITLE_KEYS = ("title", "headline")
 _TEXT_KEYS = ("text", "body", "content", "article", "maintext")

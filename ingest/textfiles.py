@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from ingest.loaders import LoadError, RawArticle
+from ingest.raw import LoadError, RawArticle
 
 MAX_TITLE_CHARS = 200
 _H1 = re.compile(r"^#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")

@@ -5,63 +5,98 @@ answer = ask("Which country did Iran say it could export arms to?")
 print(answer.text)
 for c in answer.citations:
     print(c.n, c.title, c.quote)
+
+The layers, bottom up: `qa.core` (errors, settings, records, text, dates, embedders), `qa.store`
+(SQLite + FTS5 + Chroma, check and repair) and `qa.answering` (query, retrieval, answerers,
+checks). The names below are the public face; views import nothing else.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from qa.errors import (
+from qa.core.dates import parse_date
+from qa.core.errors import (
     ConfigError,
     IngestError,
+    LLMError,
     NewsQAError,
+    QueryError,
     StoreBusyError,
     StoreCorruptError,
     StoreNotFoundError,
     StoreWriteError,
 )
-from qa.schema import Answer, Article, Chunk, Citation, Passage
-from qa.settings import Settings, load_settings
+from qa.core.schema import (
+    Answer,
+    Article,
+    ArticleSummary,
+    Chunk,
+    ChunkRow,
+    Citation,
+    Diagnostics,
+    DuplicateRecord,
+    Passage,
+    RawArticle,
+    StoreStats,
+)
+from qa.core.settings import ANSWERERS, Settings, load_settings
 
 if TYPE_CHECKING:
-    from qa.embeddings import get_embedder
-    from qa.pipeline import ask, ask_stream
-    from qa.repair import check, repair
-    from qa.store import Filters, Store
+    from qa.answering.asking import ask, ask_stream
+    from qa.answering.query import Query
+    from qa.core.embeddings import get_embedder
+    from qa.store import Filters, Finding, RepairReport, Store, check, repair
 
 __all__ = [
+    "ANSWERERS",
     "Answer",
     "Article",
+    "ArticleSummary",
     "Chunk",
+    "ChunkRow",
     "Citation",
     "ConfigError",
+    "Diagnostics",
+    "DuplicateRecord",
     "Filters",
+    "Finding",
     "IngestError",
+    "LLMError",
     "NewsQAError",
     "Passage",
+    "Query",
+    "QueryError",
+    "RawArticle",
+    "RepairReport",
     "Settings",
     "Store",
     "StoreBusyError",
     "StoreCorruptError",
     "StoreNotFoundError",
+    "StoreStats",
     "StoreWriteError",
     "ask",
     "ask_stream",
     "check",
     "get_embedder",
     "load_settings",
+    "parse_date",
     "repair",
 ]
 
 # heavy names load on first use, so `import qa` (and `newsqa --help`) stays fast
 _LAZY = {
-    "ask": "qa.pipeline",
-    "ask_stream": "qa.pipeline",
+    "ask": "qa.answering.asking",
+    "ask_stream": "qa.answering.asking",
+    "Query": "qa.answering.query",
     "Store": "qa.store",
     "Filters": "qa.store",
-    "check": "qa.repair",
-    "repair": "qa.repair",
-    "get_embedder": "qa.embeddings",
+    "Finding": "qa.store",
+    "RepairReport": "qa.store",
+    "check": "qa.store",
+    "repair": "qa.store",
+    "get_embedder": "qa.core.embeddings",
 }
 
 

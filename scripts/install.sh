@@ -21,19 +21,21 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
 fi
 pip=("$venv/bin/python" -m pip --disable-pip-version-check)
 if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
-    echo "installing PyTorch $torch_version (CPU)..." >&2
+    echo "installing PyTorch $torch_version (CPU), a few minutes on first run..." >&2
     if [ -n "${NEWSQA_TORCH_INDEX:-}" ]; then
         "${pip[@]}" install --quiet "torch==$torch_version" --index-url "$NEWSQA_TORCH_INDEX"
     else
         "${pip[@]}" install --quiet "torch==$torch_version"
     fi
 fi
-echo "installing newsqa${extras:+ [$extras]}..." >&2
+echo "installing newsqa${extras:+ [$extras]} and its dependencies, a few minutes on first run..." >&2
 if [ -n "$extras" ]; then
     "${pip[@]}" install --quiet -e ".[$extras]"
 else
     "${pip[@]}" install --quiet -e .
 fi
-# export the bundled model to ONNX int8 once, so no question ever waits for it (or imports torch)
-"$venv/bin/python" -m qa.onnx_embedder >/dev/null
+# export the bundled model to ONNX int8 once, so no question ever waits for it (or imports torch);
+# it says so on stderr ("preparing the fast embedder, one time, ...")
+"$venv/bin/python" -m qa.core.onnx_export >/dev/null
+echo "newsqa is installed in $venv" >&2
 echo "$want" > "$stamp"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.settings import Settings
+from qa.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from qa.settings import Settings
+from qa.core.settings import Settings
 from qa.store import Store
 from tests.uiutil import running_app
 
@@ -69,7 +69,10 @@ def test_the_api_lists_the_documented_endpoints(client: Any) -> None:
         endpoints
     )
     ask_params = [p["parameter_name"] for p in endpoints["/ask"]["parameters"]]
-    assert ask_params == ["question", "k", "since", "until", "outlets", "answerer", "history"]
+    # as_of was added last, so clients written for the first seven keep working
+    assert ask_params == [
+        "question", "k", "since", "until", "outlets", "answerer", "history", "as_of"
+    ]  # fmt: skip
     assert not any(name.startswith("/respond") for name in endpoints)  # UI events stay private
 
 
@@ -84,6 +87,16 @@ def test_ask_returns_text_and_exact_citations(served: tuple[Any, Path]) -> None:
     assert c["source"] == "Tasnim"
     assert stored_text(store_dir, c["article_id"])[c["start"] : c["end"]] == c["quote"]
     assert c["quote"] in text  # the extractive answer quotes it word for word
+    assert "short_answer" in c and {"answer_start", "answer_end", "chunk_id"} <= set(c)
+
+
+def test_ask_takes_as_of_and_old_positional_calls_still_work(client: Any) -> None:
+    text, citations = client.predict(SEED_QUESTION, 0, "", "", [], "", [], api_name="/ask")
+    assert "Venezuela" in text and citations  # the seven arguments of the first version
+    text, citations = client.predict(SEED_QUESTION, as_of="June 17, 2022", api_name="/ask")
+    assert "Venezuela" in text and citations  # the seed is undated: as_of keeps it
+    with pytest.raises(Exception, match="as of"):
+        client.predict(SEED_QUESTION, as_of="someday", api_name="/ask")
 
 
 def test_follow_up_uses_history(client: Any) -> None:
@@ -98,7 +111,7 @@ def test_follow_up_uses_history(client: Any) -> None:
 def test_bad_options_come_back_as_clear_errors(client: Any) -> None:
     with pytest.raises(Exception, match="YYYY-MM-DD"):
         client.predict(SEED_QUESTION, since="last week", api_name="/ask")
-    with pytest.raises(Exception, match="swap the dates"):
+    with pytest.raises(Exception, match="is after until"):
         client.predict(SEED_QUESTION, since="2024-02-01", until="2024-01-01", api_name="/ask")
     with pytest.raises(Exception, match="http"):
         client.predict("file:///etc/passwd", api_name="/ingest_url")

@@ -1,20 +1,23 @@
-"""ask(): hybrid retrieval, exact citations, refusals, filters and follow-ups."""
+"""ask(): hybrid retrieval, exact citations, refusals, filters, follow-ups, the Query object and
+the one date policy."""
 
 from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ingest import ingest
-from qa import ask
-from qa.errors import StoreNotFoundError
-from qa.pipeline import followup_terms
-from qa.settings import Settings
+from qa import Filters, Query, QueryError, ask
+from qa.answering.question import followup_terms
+from qa.core.errors import StoreNotFoundError
+from qa.core.settings import Settings
 from qa.store import Store
-from tests.conftest import SEEDS
+from tests.conftest import SEED_FILE, SEEDS
 
 CORPUS = [
     {
@@ -75,6 +78,10 @@ def assert_exact(answer, settings: Settings) -> None:  # type: ignore[no-untyped
             assert art is not None
             assert art.text[c.start : c.end] == c.quote
             assert c.quote in answer.text
+            # the citation names the stored chunk its quote was taken from
+            row = store.chunk_rows([c.chunk_id])[c.chunk_id]
+            assert row["article_id"] == c.article_id
+            assert row["start"] <= c.start and c.end <= row["end"]
 
 
 def test_answer_quotes_the_right_article(corpus_settings: Settings) -> None:
@@ -85,6 +92,11 @@ def test_answer_quotes_the_right_article(corpus_settings: Settings) -> None:
     assert a.text.startswith("Tasnim reported on 21 June 2022: ")
     assert_exact(a, corpus_settings)
     assert a.timings["total"] > 0 and "retrieve" in a.timings
+    # the evidence score is a diagnostic, not a timing
+    assert "evidence" not in a.timings
+    assert a.diagnostics.evidence is not None
+    assert a.diagnostics.evidence >= corpus_settings.min_evidence
+    assert a.to_dict()["diagnostics"]["evidence"] == a.diagnostics.evidence
 
 
 def test_every_answer_is_exact_and_short(corpus_settings: Settings) -> None:
@@ -231,7 +243,7 @@ def test_seed_question_with_the_real_model(real_settings: Settings) -> None:
 def test_langchain_retriever_composes(corpus_settings: Settings) -> None:
     from langchain_core.runnables import RunnableLambda
 
-    from qa.retriever import NewsRetriever, passages_from_documents
+    from qa.answering.langchain_retriever import NewsRetriever, passages_from_documents
 
     with Store.open(corpus_settings) as store:
         retriever = NewsRetriever(settings=corpus_settings, store=store, k=3)
@@ -348,8 +360,8 @@ def test_a_sentence_longer_than_the_budget_is_quoted_up_to_it(
 def test_the_answer_may_come_from_an_unretrieved_passage_of_a_top_article(
     settings: Settings, tmp_path: Path
 ) -> None:
-    from qa.answering import extractive_answer
-    from qa.retrieval import retrieve
+    from qa.answering.extractive import extractive_answer
+    from qa.answering.retrieval import retrieve
 
     filler = " ".join(
         f"The council debated item {i} of the harbour budget for the coming year."
@@ -386,3 +398,105 @@ def test_the_answer_may_come_from_an_unretrieved_passage_of_a_top_article(
         b = extractive_answer("Who will be the new harbour master?", r, settings=loose, store=store)
     assert "Ingrid Solberg" in b.text
     assert_exact(b, loose)
+
+
+# --- the Query object, the one date policy, outlets by substring --------------------------------
+def test_a_query_object_asks_the_same_as_keywords(corpus_settings: Settings) -> None:
+    q = Query.build(
+        "Which country did Iran say it could export arms to?",
+        since="June 2022",  # the first day of June
+        until="2022-06",  # the last day of June (the end of a range)
+        outlets=["tasnim"],
+        k="5",
+    )
+    assert (q.since, q.until, q.outlets, q.k) == (
+        date(2022, 6, 1),
+        date(2022, 6, 30),
+        ("tasnim",),
+        5,
+    )
+    a = ask(q, settings=corpus_settings)
+    b = ask(
+        "Which country did Iran say it could export arms to?",
+        settings=corpus_settings,
+        since=date(2022, 6, 1),
+        until="June 30, 2022",
+        sources=["Tasnim"],
+        k=5,
+    )
+    assert a.answered and a.text == b.text and a.citations == b.citations
+    # fields given beside a Query override its own
+    c = ask(q, settings=corpus_settings, since="2022-07-01", until=None)
+    assert not c.answered
+
+
+def test_query_options_that_cannot_be_read_are_query_errors() -> None:
+    with pytest.raises(QueryError, match=r"since: “June 1” is not a date; type it as YYYY-MM-DD"):
+        Query.build("q", since="June 1")
+    with pytest.raises(QueryError, match="is after until"):
+        Query.build("q", since="2024-02-01", until="2024-01-01")
+    with pytest.raises(QueryError, match="unknown answerer"):
+        Query.build("q", answerer="gpt-9")
+    with pytest.raises(QueryError, match="k must be between 1 and 100"):
+        Query.build("q", k=0)
+    with pytest.raises(QueryError, match="unknown query field"):
+        Query.build("q", sinse="2022-01-01")
+    q = Query.build("  what   now? ", history=[["Who?", "Him."]], as_of="17 June 2022", since="")
+    assert q.question == "what now?" and q.history == (("Who?", "Him."),)
+    assert q.as_of == date(2022, 6, 17) and q.since is None
+    assert q.filters() == Filters(not_after=date(2022, 6, 17))
+
+
+def test_undated_articles_left_out_by_a_date_filter_are_counted_and_said(
+    settings: Settings,
+) -> None:
+    """The seed is undated: a date filter leaves it out, and the answer says so, never silently."""
+    assert ingest([str(SEED_FILE)], settings).counts()["ingested"] == 1
+    q = "Which country did Iran say it could export arms to?"
+    a = ask(q, settings=settings, since="2022-01-01")
+    assert not a.answered and a.diagnostics.undated_left_out == 1
+    note = "1 undated article was left out by the date filter"
+    assert any(note in n for n in a.diagnostics.notes) and note in a.text
+    b = ask(q, settings=settings)
+    assert b.answered and b.diagnostics.undated_left_out == 0 and not b.diagnostics.notes
+    # as_of keeps undated articles: nothing is left out, nothing to say
+    c = ask(q, settings=settings, as_of="2022-01-01")
+    assert c.answered and c.diagnostics.undated_left_out == 0
+
+
+def test_outlets_match_by_a_part_of_their_name_in_any_case(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """`--source Ledger` finds "Riverton Daily Ledger - City Hall", in both indexes."""
+    rec = {
+        "title": "Council approves the bridge budget",
+        "source": "Riverton Daily Ledger - City Hall",
+        "published": "2022-06-15",
+        "url": "https://ledger.example/bridge",
+        "text": "RIVERTON (Ledger) – The city council approved a budget of 12 million dollars for "
+        "the new river bridge on Tuesday, the mayor said after the vote.",
+    }
+    f = tmp_path / "c.jsonl"
+    f.write_text("\n".join(json.dumps(r) for r in [*CORPUS, rec]) + "\n", encoding="utf-8")
+    ingest([str(f)], settings)
+    for outlet in ("Ledger", "ledger", "DAILY LEDGER - city"):
+        a = ask(
+            "How much did the council approve for the bridge?", settings=settings, outlets=[outlet]
+        )
+        assert a.answered and {p.source for p in a.passages} == {rec["source"]}, outlet
+        assert a.citations[0].article_id == rec["url"]
+    with Store.open(settings) as store:
+        listed = store.list_articles(Filters(sources=("ledger",)))
+        assert [r["source"] for r in listed] == [rec["source"]]
+        q = store.keyword_search('"bridge"', 5, Filters(sources=("city hall",)))
+        assert q and store.dense_search(
+            np.ones(256, dtype=np.float32) / 16, 5, Filters(sources=("city hall",))
+        )
+        assert (
+            store.dense_search(
+                np.ones(256, dtype=np.float32) / 16, 5, Filters(sources=("nowhere",))
+            )
+            == []
+        )
+    nothing = ask("bridge budget", settings=settings, outlets=["Nowhere Gazette"])
+    assert not nothing.answered and nothing.passages == ()

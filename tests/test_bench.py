@@ -15,8 +15,8 @@ import pytest
 
 from benchmarks import bench
 from benchmarks.bench_report import figures, format_table, latency, paired, retrieval_scores
-from qa.embeddings import HashEmbedder
-from qa.settings import Settings
+from qa.core.embeddings import HashEmbedder
+from qa.core.settings import Settings
 
 WEEK = "20220107"
 ARTICLES = {

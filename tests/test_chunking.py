@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingest.chunking import chunk_article, chunk_id, chunk_spans
-from qa.text import sentence_spans
+from qa.core.text import sentence_spans
 from tests.conftest import SEED_FILE
 
 SENTENCE_PARTS = st.sampled_from(

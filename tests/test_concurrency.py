@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from ingest import ingest
-from qa.pipeline import ask
-from qa.schema import Answer
-from qa.settings import Settings
+from qa.answering.asking import ask
+from qa.core.schema import Answer
+from qa.core.settings import Settings
 from qa.store import Store
 from tests.conftest import SEEDS
 

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.errors import StoreCorruptError
-from qa.repair import repair
-from qa.settings import Settings
-from qa.store import Store
+from qa.core.errors import StoreCorruptError
+from qa.core.settings import Settings
+from qa.store import Store, repair
 from tests.conftest import ROOT
 
 TOPICS = [
@@ -98,7 +97,12 @@ def _check_or_repair(settings: Settings, repaired: list[str]) -> None:
     except StoreCorruptError as exc:
         assert "newsqa repair" in str(exc)
         fresh = subprocess.run(  # is the damage on disk, or only in this process's Chroma?
-            [sys.executable, "-c", "import sys, cli; sys.exit(cli.main(sys.argv[1:]))", "stats"],
+            [
+                sys.executable,
+                "-c",
+                "import sys; from newsqa import cli; sys.exit(cli.main(sys.argv[1:]))",
+                "stats",
+            ],
             env=_env(settings.data_dir),
             capture_output=True,
             text=True,

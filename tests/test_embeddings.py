@@ -11,9 +11,13 @@ import numpy as np
 import pytest
 
 from ingest import ingest
-from qa.embeddings import HashEmbedder, SentenceTransformerEmbedder, bundled_model_dir
-from qa.onnx_embedder import OnnxEmbedder
-from qa.settings import Settings
+from qa.core.embeddings import (
+    HashEmbedder,
+    OnnxEmbedder,
+    SentenceTransformerEmbedder,
+    bundled_model_dir,
+)
+from qa.core.settings import Settings
 from tests.conftest import ROOT, SEED_FILE
 
 
@@ -63,3 +67,34 @@ def test_asking_does_not_import_torch(real_settings: Settings, tmp_path: Path) -
         check=True,
     )
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.e2e
+def test_the_first_onnx_export_says_one_line_and_nothing_else(tmp_path: Path) -> None:
+    """`python -m qa.core.onnx_export` (the install script runs it) into a fresh cache folder
+    (NEWSQA_CACHE_DIR, through the settings): one line on stderr, no third-party warnings; a
+    second run finds the file and says nothing."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSQA_")}
+    env.update({"PYTHONPATH": str(ROOT), "NEWSQA_CACHE_DIR": str(tmp_path / "cache")})
+    runs = [
+        subprocess.run(
+            [sys.executable, "-m", "qa.core.onnx_export"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        for _ in range(2)
+    ]
+    first, second = runs
+    lines = first.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        "newsqa: preparing the fast embedder, one time, about"
+    ), first.stderr
+    path = Path(first.stdout.strip())
+    assert path.is_file() and (tmp_path / "cache") in path.parents
+    assert second.stderr == "" and Path(second.stdout.strip()) == path
+    # the embedder built from these settings uses that file
+    s = Settings(data_dir=tmp_path / "store", cache_dir=tmp_path / "cache")
+    assert OnnxEmbedder(bundled_model_dir(), cache=s.cache_dir).embed_query("Iran").shape == (384,)

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from ingest import ingest
-from qa.settings import Settings
+from qa.core.settings import Settings
 from qa.store import Store
 from tests.conftest import ROOT, SEEDS
 
@@ -187,7 +187,7 @@ def test_read_only_data_directory(seeded: Settings, tmp_path: Path) -> None:
             [
                 sys.executable,
                 "-c",
-                "import sys, cli; sys.exit(cli.main(sys.argv[1:]))",
+                "import sys; from newsqa import cli; sys.exit(cli.main(sys.argv[1:]))",
                 "ask",
                 "Iran",
             ],

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from ingest.fetch import USER_AGENT, Fetched, fetch, is_http_url, parse_content_type
-from qa.errors import IngestError
-from qa.settings import Settings
+from qa.core.errors import IngestError
+from qa.core.settings import Settings
 
 DATA = Path(__file__).parent / "data"
 

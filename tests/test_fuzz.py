@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from ingest import ingest
 from ingest.loaders import FORMAT_BY_EXTENSION, LoadError, RawArticle, load_item, parse_bytes
-from qa.settings import Settings
+from qa.core.settings import Settings
 from tests.conftest import ROOT
 from tests.test_fetch import LocalServer
 
@@ -241,7 +241,7 @@ CHILD = textwrap.dedent(
     import json, sys, tempfile
     from pathlib import Path
     from ingest.loaders import LoadError, RawArticle, load_item
-    from qa.settings import Settings
+    from qa.core.settings import Settings
     LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa">'
         + b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">'
         + b'<!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;"><!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;">'
@@ -341,7 +341,7 @@ ATHERIS_HARNESS = textwrap.dedent(
     import atheris
     with atheris.instrument_imports():
         from ingest.loaders import LoadError, RawArticle, parse_bytes
-        from qa.settings import Settings
+        from qa.core.settings import Settings
     FORMATS = [None, "txt", "md", "html", "json", "jsonl", "feed", "xml"]
     S = Settings(data_dir="unused", embedding_backend="hash", max_file_bytes=100_000)
 

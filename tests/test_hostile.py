@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 
-import app
 from ingest import ingest
 from ingest.fetch import address_problem
 from ingest.loaders import LoadError, RawArticle, load_item
-from qa.errors import NewsQAError
-from qa.pipeline import ask
-from qa.settings import Settings
+from newsqa.ui.actions import Actions
+from newsqa.ui.uploads import stage_uploads
+from qa.answering.asking import ask
+from qa.core.errors import ConfigError, NewsQAError
+from qa.core.settings import Settings, load_settings
 from qa.store import Store
 from tests.conftest import SEEDS
 from tests.test_fetch import LocalServer, html
@@ -200,7 +201,7 @@ def test_uploads_with_traversal_names_stay_inside_the_data_dir(tmp_path: Path) -
         raw.write_bytes(payload)
         raws.append(str(raw))
     before = _tree(tmp_path)
-    staged, rejected = app.stage_uploads(raws, settings)
+    staged, rejected = stage_uploads(raws, settings)
     uploads = (settings.data_dir / "uploads").resolve()
     assert len(staged) + len(rejected) == len(names)
     for path, shown in staged:
@@ -213,11 +214,17 @@ def test_uploads_with_traversal_names_stay_inside_the_data_dir(tmp_path: Path) -
         path.unlink()
 
 
-def test_pasted_text_with_a_traversal_title_stays_in_uploads(tmp_path: Path) -> None:
+def test_pasted_text_with_a_traversal_title_writes_no_file(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
-    path = app.stage_text("../../../etc/passwd", "Body text of the story.", settings)
-    assert path.resolve().parent == (settings.data_dir / "uploads").resolve()
-    assert path.suffix == ".md" and "passwd" not in path.name
+    before = _tree(tmp_path)
+    report = Actions(settings).api_ingest_text("../../../etc/passwd", "Body text of the story.")
+    assert report["counts"]["ingested"] == 1  # in memory: the title is a title, never a path
+    new = _tree(tmp_path) - before
+    assert all(settings.data_dir.resolve() in p.resolve().parents for p in new), new
+    assert not any("passwd" in p.name for p in new)
+    assert not (settings.data_dir / "uploads").exists() or not any(
+        (settings.data_dir / "uploads").iterdir()
+    )
 
 
 def test_ingesting_a_traversal_upload_through_the_app(tmp_path: Path) -> None:
@@ -230,7 +237,7 @@ def test_ingesting_a_traversal_upload_through_the_app(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     before = _tree(tmp_path)
-    shown, _ = app.Actions(settings).ingest_files([str(src / "../../evil.txt")])
+    shown, _ = Actions(settings).ingest_files([str(src / "../../evil.txt")])
     assert "ingested" in shown and "evil.txt" in shown
     assert str(tmp_path) not in shown  # the server path is never shown
     outside = {
@@ -300,7 +307,7 @@ def test_hostile_questions_through_the_apps_api(seeded: Settings) -> None:
     """The UI's /ask handler: every question gives text (or a gr.Error with a message)."""
     import gradio as gr
 
-    actions = app.Actions(seeded)
+    actions = Actions(seeded)
     for name, question in QUESTIONS.items():
         try:
             text, citations = actions.api_ask(question)
@@ -314,6 +321,19 @@ def test_hostile_questions_through_the_apps_api(seeded: Settings) -> None:
 def test_env_leaves_no_private_url_opt_in_by_default() -> None:
     assert Settings().allow_private_urls is False
     assert os.environ.get("NEWSQA_ALLOW_PRIVATE_URLS") is None
+
+
+def test_the_login_is_a_setting_checked_where_it_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """NEWSQA_AUTH goes through the one Settings: unset means no login, a malformed one is a
+    ConfigError naming the form, and the password is never shown in the settings' repr."""
+    assert Settings().auth is None and Settings().login is None
+    monkeypatch.setenv("NEWSQA_AUTH", " desk:s3cret ")
+    s = load_settings()
+    assert s.login == ("desk", "s3cret") and "s3cret" not in repr(s)
+    for bad in ("no-colon", ":nouser", "nopassword:"):
+        monkeypatch.setenv("NEWSQA_AUTH", bad)
+        with pytest.raises(ConfigError, match="NEWSQA_AUTH must look like user:password"):
+            load_settings()
 
 
 @pytest.mark.e2e

@@ -9,7 +9,9 @@ sentences or the extractive fallback, injected instructions without effect), not
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -20,16 +22,16 @@ import pytest
 from benchmarks.procs import ServerError, free_port, start, stop
 from ingest import ingest
 from qa import ask
-from qa.answering import REFUSAL
-from qa.citations import split_claims
-from qa.embeddings import get_embedder
-from qa.llm import default_model_path
-from qa.pipeline import ask_stream
-from qa.schema import Answer
-from qa.settings import Settings
+from qa.answering.asking import ask_stream
+from qa.answering.citations import split_claims
+from qa.answering.extractive import REFUSAL
+from qa.answering.llm import default_model_path
+from qa.answering.support import SupportChecker
+from qa.core.embeddings import get_embedder
+from qa.core.schema import Answer
+from qa.core.settings import Settings
 from qa.store import Store
-from qa.support import SupportChecker
-from tests.conftest import SEEDS
+from tests.conftest import ROOT, SEEDS
 
 pytestmark = pytest.mark.e2e
 
@@ -91,7 +93,7 @@ def check_guarantees(answer: Answer, settings: Settings, backend: str) -> None:
             art = store.get_article(c.article_id)
             assert art is not None and art.text[c.start : c.end] == c.quote
             assert "PWNED" not in c.quote
-    if "fallback" in answer.timings:
+    if answer.diagnostics.fallback:
         return  # the extractive answer: tested on its own
     # each kept sentence passes the support check against the quote it cites
     checker = SupportChecker(
@@ -180,8 +182,39 @@ def test_openai_backend_streams_from_a_real_server(
 
 
 def test_openai_backend_respects_the_token_limit(llm_settings: Settings, llama_server: str) -> None:
-    from qa.llm import chat_model
+    from qa.answering.llm import chat_model
 
     s = llm_settings.model_copy(update={"llm_base_url": llama_server, "llm_max_tokens": 16})
     reply = chat_model(s, "openai").invoke("Write a long story about the sea.")
     assert 0 < reply.usage_metadata["output_tokens"] <= 16  # type: ignore[index]
+
+
+def test_the_local_model_is_closed_cleanly_at_exit(tmp_path: Path) -> None:
+    """A process that used the local model ends without llama.cpp's `Llama.__del__` traceback:
+    the model is closed at exit, before the interpreter tears llama_cpp down."""
+    code = (
+        "from langchain_core.messages import HumanMessage\n"
+        "from qa import Settings\n"
+        "from qa.answering.llm import chat_model\n"
+        "m = chat_model(Settings(), 'local', max_tokens=4)\n"
+        "print(bool(m.invoke([HumanMessage('Say hi')]).content))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSQA_")}
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    assert out.stdout.strip() == "True"
+    assert "Traceback" not in out.stderr and "TypeError" not in out.stderr, out.stderr
+    # and in this process: closing frees every model and empties the cache
+    from qa.answering.llm import close_models, load_llama
+
+    llama, _ = load_llama(str(default_model_path()), 512)
+    close_models()
+    assert load_llama.cache_info().currsize == 0
+    assert load_llama(str(default_model_path()), 512)[0] is not llama

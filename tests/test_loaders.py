@@ -11,7 +11,7 @@ import pytest
 
 from ingest.htmltext import html_to_text
 from ingest.loaders import LoadError, RawArticle, expand_sources, load_item, sniff_format
-from qa.settings import Settings
+from qa.core.settings import Settings
 from tests.conftest import SEED_FILE
 from tests.test_fetch import LocalServer, free_port, html, limits
 

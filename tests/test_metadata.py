@@ -1,17 +1,24 @@
-"""Metadata normalisation: datelines, dates, URLs, ids and hashes."""
+"""Metadata normalisation: datelines, dates, URLs, ids and hashes; the one date policy."""
 
 from __future__ import annotations
+
+from datetime import date
+
+import pytest
 
 from ingest.loaders import RawArticle
 from ingest.metadata import (
     article_id,
     canonical_url,
     content_hash,
+    dateline_date,
     finalize,
     find_date_in_text,
     normalize_date,
     parse_dateline,
 )
+from qa import ConfigError, QueryError, parse_date
+from qa.core.dates import day_of, format_day
 from tests.conftest import SEED_FILE
 
 
@@ -83,3 +90,56 @@ def test_finalize_fills_source_place_and_title() -> None:
     assert b.title == "Body only."
     assert b.source == "CNN" and b.published == "2022-06-01"
     assert b.article_id == "https://www.cnn.com/x"
+
+
+def test_a_date_inside_the_body_is_not_the_publication_date() -> None:
+    """An event date in a sentence ("opening on April 5, 2025") never becomes `published`; a
+    line that is only a date stamp at the top (a dateline) does."""
+    event = finalize(
+        RawArticle(
+            text="The new library is opening on April 5, 2025, the council said on Monday.\n\n"
+            "It will hold 40,000 books.",
+            title="Library to open",
+        )
+    )
+    assert event.published is None
+    stamped = finalize(RawArticle(text="Updated 10:30 AM ET, Fri June 17, 2022\n\nThe story."))
+    assert stamped.published == "2022-06-17"
+    assert dateline_date("Published: 17 June 2022\nText") == "2022-06-17"
+    assert dateline_date("Updated 10:30 AM ET, Fri June 17, 2022. The story") is None
+    # the record's own date always wins
+    given = finalize(RawArticle(text="Opening on April 5, 2025.", published="2025-03-01"))
+    assert given.published == "2025-03-01"
+
+
+def test_parse_date_reads_every_accepted_form() -> None:
+    june17 = date(2022, 6, 17)
+    for text in ("2022-06-17", "June 17, 2022", "17 June 2022", "Jun 17 2022", " june 17th, 2022 "):
+        assert parse_date(text) == june17, text
+    assert parse_date("2022-06") == date(2022, 6, 1)
+    assert parse_date("2022-06", end=True) == date(2022, 6, 30)  # the end of a range
+    assert parse_date("2022") == date(2022, 1, 1)
+    assert parse_date("2022", end=True) == date(2022, 12, 31)
+    assert parse_date("February 2024", end=True) == date(2024, 2, 29)
+    assert parse_date("2022-06-17T10:30:00Z") == june17
+    assert parse_date(june17) is june17
+
+
+def test_parse_date_says_what_it_did_not_understand() -> None:
+    with pytest.raises(QueryError, match=r"“June 1” is not a date; type it as YYYY-MM-DD"):
+        parse_date("June 1")
+    with pytest.raises(QueryError, match="last week"):
+        parse_date("last week")
+    with pytest.raises(QueryError, match="2022-02-30 is not a day of the calendar"):
+        parse_date("2022-02-30")
+    with pytest.raises(ConfigError):  # a QueryError is a ConfigError (and a ValueError)
+        parse_date("06/17/2022")  # ambiguous: month or day first?
+    with pytest.raises(ValueError):
+        parse_date("someday")
+
+
+def test_day_of_and_format_day() -> None:
+    assert day_of("2022-06-17T10:00:00Z") == date(2022, 6, 17)
+    assert day_of(None) is None and day_of("") is None and day_of("garbage") is None
+    assert format_day("2022-06-21") == "21 June 2022"
+    assert format_day(None) == "date unknown"

@@ -1,13 +1,15 @@
-"""ingest(): idempotent, incremental, duplicate-aware, and never stopped by one bad item."""
+"""ingest() and ingest_articles(): idempotent, incremental, duplicate-aware, and never stopped by
+one bad item."""
 
 from __future__ import annotations
 
 import io
 import json
+from datetime import date
 from pathlib import Path
 
-from ingest import ingest
-from qa.settings import Settings
+from ingest import Progress, RawArticle, Upload, ingest, ingest_articles
+from qa.core.settings import Settings
 from qa.store import Store
 from tests.conftest import SEED_FILE, SEEDS
 
@@ -158,3 +160,64 @@ def test_delete_removes_every_part(settings: Settings) -> None:
         "vectors": 0,
         "keyword_index_rows": 0,
     }
+
+
+def test_articles_in_memory_are_ingested_with_progress(settings: Settings, tmp_path: Path) -> None:
+    """`ingest_articles`: what a view holds (pasted text, an upload) goes in without files, under
+    the name the user knows it by, and the callback sees every article read and every chunk."""
+    seen: list[Progress] = []
+    articles = [
+        RawArticle(
+            text=WIRE,
+            title="Kharkiv shelled",
+            source="AP",
+            published=date(2022, 6, 20),
+            origin="pasted text",
+        ),
+        Upload(name="my-upload.txt", data=SEED_FILE.read_bytes()),  # read as that file would be
+        RawArticle(text="   ", origin="empty paste"),
+    ]
+    before = set(tmp_path.rglob("*"))
+    report = ingest_articles(articles, settings=settings, on_progress=seen.append)
+    status = {it.origin: it.status for it in report.items}
+    assert status == {
+        "pasted text": "ingested",
+        "my-upload.txt": "ingested",
+        "empty paste": "failed",
+    }
+    assert {it.origin for it in report.items} == {"pasted text", "my-upload.txt", "empty paste"}
+    reading = [p for p in seen if p.stage == "reading"]
+    assert [(p.done, p.total) for p in reading] == [(1, 3), (2, 3), (3, 3)]
+    assert reading[-1].fraction == 1.0 and reading[0].item == "pasted text"
+    embedding = [p.done for p in seen if p.stage == "embedding"]
+    assert embedding and embedding[-1] == report.chunks_written
+    # nothing was written outside the store to be parsed back
+    made = {p for p in set(tmp_path.rglob("*")) - before if settings.data_dir not in p.parents}
+    assert made - {settings.data_dir} == set()
+    with Store.open(settings) as store:
+        by_origin = {r["origin"]: r for r in store.list_articles()}
+    assert by_origin["pasted text"]["published"] == "2022-06-20"
+    assert by_origin["pasted text"]["source"] == "AP"
+    assert by_origin["my-upload.txt"]["source"] == "Tasnim"
+    assert by_origin["my-upload.txt"]["title"].startswith("Top General Says Iran Ready")
+    again = ingest_articles(articles[:2], settings=settings)
+    assert again.counts()["unchanged"] == 2
+
+
+def test_a_json_record_does_not_take_its_date_from_the_body(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A record with no date stays undated: "opening on April 5, 2025" in its text is an event's
+    date, not the publication's, and must not make it the newest article."""
+    rec = {
+        "title": "Riverside library to open",
+        "text": "The Riverside library is opening on April 5, 2025, the city said. It has been "
+        "rebuilt after the flood and will hold forty thousand books and a makerspace.",
+        "source": "Riverton Daily Ledger - City Hall",
+    }
+    f = _write(tmp_path / "record.json", json.dumps(rec))
+    assert ingest([str(f)], settings).counts()["ingested"] == 1
+    with Store.open(settings) as store:
+        (row,) = store.list_articles()
+        assert row["published"] is None
+        assert store.stats()["undated"] == 1

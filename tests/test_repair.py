@@ -13,14 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import cli
-from ingest import ingest
-from qa.embeddings import HashEmbedder
-from qa.errors import NewsQAError, StoreBusyError, StoreCorruptError
-from qa.pipeline import ask
-from qa.repair import check, repair
-from qa.settings import Settings
-from qa.store import Store
+from ingest import RawArticle, ingest, ingest_articles
+from newsqa import cli
+from qa.answering.asking import ask
+from qa.core.embeddings import HashEmbedder
+from qa.core.errors import NewsQAError, StoreBusyError, StoreCorruptError
+from qa.core.settings import Settings
+from qa.store import Store, check, repair
 
 TOPICS = ["volcano", "harbour", "election", "drought", "satellite", "tariff", "vaccine", "rail"]
 
@@ -188,6 +187,56 @@ def test_articles_without_chunks_are_saved_for_reingest(store_settings: Settings
     _consistent(store_settings)
 
 
+def test_what_to_reingest_comes_back_through_the_library(store_settings: Settings) -> None:
+    """`repair()` returns the articles whose chunks were lost as `RawArticle`s: a caller passes
+    them to `ingest_articles`, no file needed."""
+    texts = _articles(store_settings)
+    aid = "https://repair.example/5"
+    con = sqlite3.connect(store_settings.db_path)
+    with con:
+        con.execute(
+            "DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE article_id=?)",
+            (aid,),
+        )
+        con.execute("DELETE FROM chunks WHERE article_id = ?", (aid,))
+    con.close()
+    done = repair(store_settings)
+    assert done.healthy and done.saved_articles == [aid]
+    (back,) = done.reingest
+    assert isinstance(back, RawArticle) and back.url == aid and back.text == texts[aid]
+    assert back.published == "2022-06-06" and back.source == "Wire"
+    assert done.to_dict()["reingest"] == [{"title": back.title, "origin": back.origin}]
+    again = ingest_articles(done.reingest, settings=store_settings)
+    assert again.counts()["ingested"] == 1
+    assert _articles(store_settings) == texts
+    _consistent(store_settings)
+
+
+def test_a_broken_keyword_index_is_reported_and_searches_say_so(store_settings: Settings) -> None:
+    """Not silently empty: stats and check name the problem, a search that hits it raises."""
+    with Store.open(store_settings) as store:
+        assert store.stats()["keyword_index"] == "ok"
+        con = sqlite3.connect(store_settings.db_path)
+        with con:
+            con.execute("DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks LIMIT 2)")
+        con.close()
+        assert "keyword index has" in store.stats()["keyword_index"]
+        assert "newsqa repair" in store.stats()["keyword_index"]
+        con = sqlite3.connect(store_settings.db_path)
+        con.execute("DROP TABLE chunks_fts")
+        con.close()
+        with pytest.raises(StoreCorruptError, match="keyword index"):
+            store.keyword_search('"volcano"', 5)
+        with pytest.raises(StoreCorruptError, match="keyword index"):
+            store.term_stats(["volcano"])
+        assert "cannot be read" in store.stats()["keyword_index"]
+    found = check(store_settings)
+    assert any(f.part == "keyword index" for f in found.findings), found.summary()
+    assert repair(store_settings).healthy
+    with Store.open(store_settings) as store:
+        assert store.stats()["keyword_index"] == "ok" and store.keyword_search('"volcano"', 5)
+
+
 def test_missing_database_reports_every_lost_article(store_settings: Settings) -> None:
     ids = set(_articles(store_settings))
     for p in store_settings.data_dir.glob("newsqa.db*"):
@@ -282,7 +331,7 @@ def test_unreadable_vector_store_is_rebuilt(
 def test_interrupted_rebuild_leaves_store_as_it_was(
     store_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from qa.vectors import VectorIndex
+    from qa.store.vectors import VectorIndex
 
     before = _consistent(store_settings)
     shutil.rmtree(store_settings.chroma_path)
@@ -322,7 +371,12 @@ def test_kill_nine_during_repair(tmp_path: Path, settings: Settings) -> None:
         NEWSQA_CHUNK_SIZE=str(settings.chunk_size),
         PYTHONPATH=str(ROOT),
     )
-    cmd = [sys.executable, "-c", "import sys, cli; sys.exit(cli.main(sys.argv[1:]))", "repair"]
+    cmd = [
+        sys.executable,
+        "-c",
+        "import sys; from newsqa import cli; sys.exit(cli.main(sys.argv[1:]))",
+        "repair",
+    ]
     rng = random.Random(5)
     shutil.rmtree(settings.chroma_path)
     t0 = time.monotonic()  # how long a whole repair takes here, to aim the kills inside it

@@ -18,14 +18,13 @@ from pathlib import Path
 
 import pytest
 
-import cli
 from benchmarks.procs import free_port, start, stop
 from ingest import ingest
-from qa.errors import NewsQAError, StoreNotFoundError
-from qa.pipeline import ask
-from qa.repair import check, repair
-from qa.settings import Settings
-from qa.store import Store
+from newsqa import cli
+from qa.answering.asking import ask
+from qa.core.errors import NewsQAError, StoreNotFoundError
+from qa.core.settings import Settings
+from qa.store import Store, check, repair
 from tests.conftest import SEEDS
 from tests.test_store import _prepared
 
@@ -285,7 +284,7 @@ def test_hung_server_times_out_with_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_bad_chroma_url_is_a_config_error(tmp_path: Path) -> None:
-    from qa.errors import ConfigError
+    from qa.core.errors import ConfigError
 
     settings = Settings(data_dir=tmp_path / "store", chroma_url="ftp://x", embedding_backend="hash")
     with (

@@ -10,10 +10,10 @@ import pytest
 
 from ingest.chunking import chunk_article
 from ingest.metadata import content_hash
-from qa.embeddings import HashEmbedder
-from qa.errors import ConfigError, StoreCorruptError, StoreNotFoundError
-from qa.schema import Article
-from qa.settings import Settings
+from qa.core.embeddings import HashEmbedder
+from qa.core.errors import ConfigError, StoreCorruptError, StoreNotFoundError
+from qa.core.schema import Article
+from qa.core.settings import Settings
 from qa.store import Filters, PreparedArticle, Store
 
 EMB = HashEmbedder()
@@ -150,7 +150,8 @@ def test_list_articles_shows_duplicates_with_their_original(settings: Settings) 
         store.add_duplicate(dup, "a", 0.97)
         rows = store.list_articles()
         assert len(rows) == 1 and rows[0]["duplicates"][0]["article_id"] == "a2"
-        assert json.dumps(rows)  # JSON-serialisable for `newsqa list --json`
+        assert rows[0].duplicates[0].article_id == "a2" and rows[0].chunks > 0  # typed
+        assert json.dumps([r.to_dict() for r in rows])  # JSON for `newsqa list --json`
         assert store.delete_articles(["a"]) == 1
         assert store.stats()["duplicates"] == 0
 

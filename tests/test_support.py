@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from qa.citations import Quote, compose, is_refusal, marker_numbers, split_claims, strip_markers
-from qa.embeddings import HashEmbedder
-from qa.schema import Passage
-from qa.support import SupportChecker, key_terms, looks_like_instruction
+from qa.answering.citations import (
+    Quote,
+    compose,
+    is_refusal,
+    marker_numbers,
+    split_claims,
+    strip_markers,
+)
+from qa.answering.support import SupportChecker, key_terms, looks_like_instruction
+from qa.core.embeddings import HashEmbedder
+from qa.core.schema import Passage
 
 REFUSAL = "The ingested articles don't cover this."
 

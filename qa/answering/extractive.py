@@ -1,0 +1,349 @@
+"""The extractive answerer: quote the sentences of the retrieved passages that best answer the question.
+
+The candidate sentences (every sentence of the retrieved passages and of the best articles) are
+shortlisted by the question's rarer words and article rank; the trained reader
+(`qa.answering.reader`) rates each for whether it answers and marks the short answer in it. The
+best-rated sentence is quoted first, with up to two more that also answer; when none reaches the
+reader's calibrated threshold the answer is a refusal with the closest passages as related
+reading. Every quoted sentence is an exact span of a stored article, so every `[n]` is checkable.
+`answer_scorer = "heuristic"` keeps the hand-tuned score of earlier releases for comparison.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import dataclass, replace
+from datetime import date
+
+import numpy as np
+
+from qa.answering.reader import calibrated_threshold, get_reader
+from qa.answering.retrieval import Retrieval
+from qa.answering.timescope import in_scope, time_scope
+from qa.core.dates import format_day
+from qa.core.embeddings import get_embedder
+from qa.core.schema import Answer, Citation, Diagnostics, Passage
+from qa.core.settings import Settings
+from qa.core.text import sentence_spans, tokens
+from qa.store import Store
+
+REFUSAL = "The ingested articles don't cover this."
+
+# a further sentence joins the answer when it scores at least this share of the best one's score;
+# another article's sentence must score higher, because each new source brings a new claim
+SAME_ARTICLE_RATIO = 0.5
+OTHER_ARTICLE_RATIO = 0.8
+
+_WORD = re.compile(r"\S+")
+_MARKER = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
+
+
+@dataclass
+class _Sentence:
+    passage: Passage
+    rank: int  # rank of the passage's article among the retrieved articles
+    start: int  # offsets into the article text
+    end: int
+    text: str
+    cos: float = 0.0
+    coverage: float = 0.0
+    agreement: float = 0.0
+    score: float = 0.0
+    vec: np.ndarray | None = None
+    cut: bool = False  # quoted only up to the word budget
+    span: tuple[int, int] | None = None  # the reader's short answer, offsets into `text`
+
+
+def _cut(s: _Sentence, max_words: int) -> None:
+    """Shorten `s` to its first `max_words` words (still an exact span of the article)."""
+    words = [m for m in _WORD.finditer(s.text) if any(ch.isalnum() for ch in m.group(0))]
+    if len(words) <= max_words:
+        return
+    end = words[max(1, max_words) - 1].end()
+    s.text = s.text[:end].rstrip(",;:")
+    s.end = s.start + len(s.text)
+    s.cut = True
+
+
+def _stem(word: str) -> str:
+    """A crude stem for matching question words to sentence words (exports ~ export ~ exporting)."""
+    w = word.lower().strip("'’.-")
+    if w.endswith("'s") or w.endswith("’s"):
+        w = w[:-2]
+    return w[:6] if len(w) > 6 else w
+
+
+def _idf(words: list[str], store: Store) -> dict[str, float]:
+    n, freqs = store.term_stats(words)
+    return {w: math.log(1.0 + (n + 1) / (freqs.get(w, 0) + 1)) for w in words}
+
+
+def extractive_answer(
+    question: str, retrieval: Retrieval, *, settings: Settings, store: Store
+) -> Answer:
+    """Compose a short, cited answer from the retrieved passages, or refuse.
+
+    The best sentence comes first; up to `answer_max_sentences` sentences that add something
+    follow, within `answer_max_words` words. Each carries `[n]`, its citation quoting it exactly.
+    """
+    t0 = time.perf_counter()
+    passages = retrieval.passages
+    if not passages:
+        return _refusal(question, passages, retrieval, t0)
+    # a question about a time is answered only from articles of that time
+    scope = time_scope(retrieval.hint, settings)
+    usable = [p for p in passages if in_scope(p, scope)]
+    if not usable:
+        return _refusal(question, passages, retrieval, t0, scope=scope)
+
+    article_rank: dict[str, int] = {}
+    for p in usable:
+        article_rank.setdefault(p.article_id, len(article_rank))
+    # the answer sentence may sit in a passage of a top article that was not retrieved itself
+    extra = _more_of_top_articles(usable, article_rank, settings, store)
+    sents: list[_Sentence] = []
+    for p in usable + extra:
+        for a, b in sentence_spans(p.text):
+            text = p.text[a:b]
+            if len(_WORD.findall(text)) < 4 or text.endswith("?"):
+                continue
+            sents.append(_Sentence(p, article_rank[p.article_id], p.start + a, p.start + b, text))
+    if not sents:
+        return _refusal(question, passages, retrieval, t0)
+
+    # words carried over from earlier turns count half as much as the question's own
+    weight = {w: 1.0 for w in retrieval.keywords}
+    for w in retrieval.carried:
+        weight.setdefault(w, 0.5)
+    idf = {w: v * weight[w] for w, v in _idf(list(weight), store).items()} if weight else {}
+    total_idf = sum(idf.values()) or 1.0
+    q_stems = {_stem(w): w for w in weight}
+    for s in sents:
+        stems = {_stem(t) for t in tokens(s.text)}
+        s.coverage = sum(idf[w] for st, w in q_stems.items() if st in stems) / total_idf
+        s.score = 0.7 * s.coverage + 0.3 / (1 + s.rank)
+    sents.sort(key=lambda s: (-s.score, s.rank, s.start))
+    if settings.answer_scorer == "reader":
+        shortlist = sents[: settings.reader_candidates]
+        return _read(question, shortlist, passages, retrieval, settings, t0)
+    # embedding is the expensive part: only a shortlist of sentences is embedded
+    sents = sents[: settings.answer_candidates]
+    vecs = get_embedder(settings).embed_documents([s.text for s in sents])
+    q = retrieval.query_vector
+    for s, v in zip(sents, vecs, strict=True):
+        s.vec = v
+        s.cos = float(v @ q)
+    # agreement: the same fact stated in another article
+    if len(article_rank) > 1:
+        sims = vecs @ vecs.T
+        for i, s in enumerate(sents):
+            others = [
+                sims[i, j]
+                for j, o in enumerate(sents)
+                if o.passage.article_id != s.passage.article_id
+            ]
+            s.agreement = float(max(others)) if others else 0.0
+    for s in sents:
+        s.score = (
+            0.45 * s.cos
+            + 0.40 * s.coverage
+            + 0.10 / (1 + s.rank)
+            + 0.05 * max(0.0, s.agreement - 0.5) * 2
+        )
+    sents.sort(key=lambda s: (-s.score, s.rank, s.start))
+    best = sents[0]
+    # how well the closest passage matches the question, and how much of the question's rarer
+    # words the best sentence holds; weights and `min_evidence` calibrated on RealTime QA with half
+    # the gold articles left out (README, "Evaluation")
+    best_dense = max((retrieval.dense_sims.get(p.chunk_id, 0.0) for p in usable), default=0.0)
+    evidence = 0.6 * max(best.cos, best_dense) + 0.4 * best.coverage
+    if evidence < settings.min_evidence:
+        return _refusal(question, passages, retrieval, t0, evidence)
+
+    # the word budget covers the whole answer, attributions ("Tasnim reported on 21 June 2022:")
+    # included; a sentence longer than all of it is quoted up to it
+    _cut(best, settings.answer_max_words - _count_words(_attribution(best.passage)))
+    chosen = [best]
+    for s in sents[1:]:
+        if len(chosen) >= settings.answer_max_sentences:
+            break
+        # another article's sentence must be nearly as good: each new source is a new claim
+        same = s.passage.article_id == best.passage.article_id
+        if s.score < (SAME_ARTICLE_RATIO if same else OTHER_ARTICLE_RATIO) * best.score:
+            continue
+        if any(
+            float(s.vec @ c.vec) > 0.85 for c in chosen if s.vec is not None and c.vec is not None
+        ):
+            continue  # says the same thing again
+        trial = _in_reading_order([*chosen, s], best)
+        if _count_words(_compose(trial)[0]) > settings.answer_max_words:
+            continue
+        chosen.append(s)
+    chosen = _in_reading_order(chosen, best)
+    text, citations = _compose(chosen)
+    return Answer(
+        question=question,
+        text=text,
+        citations=tuple(citations),
+        passages=tuple(passages),
+        answered=True,
+        answerer="extractive",
+        timings={**retrieval.timings, "answer": time.perf_counter() - t0},
+        diagnostics=Diagnostics(evidence=round(evidence, 4)),
+    )
+
+
+def reader_question(question: str, retrieval: Retrieval) -> str:
+    """What the reader is asked: a follow-up ("what about the pools?") carries the words of the
+    earlier turns that retrieval carried, so that the reader sees what it refers to."""
+    if not retrieval.carried:
+        return question
+    return f"{question} ({' '.join(retrieval.carried)})"
+
+
+def _read(
+    question: str,
+    shortlist: list[_Sentence],
+    passages: list[Passage],
+    retrieval: Retrieval,
+    settings: Settings,
+    t0: float,
+) -> Answer:
+    """Rate the shortlist with the reader; quote what answers, or refuse."""
+    scores = get_reader().score(reader_question(question, retrieval), [s.text for s in shortlist])
+    for s, sc in zip(shortlist, scores, strict=True):
+        s.score = sc.p
+        if sc.start is not None and sc.end is not None:
+            s.span = (sc.start, sc.end)
+    shortlist.sort(key=lambda s: (-s.score, s.rank, s.start))
+    best = shortlist[0]
+    threshold = (
+        settings.reader_threshold
+        if settings.reader_threshold is not None
+        else calibrated_threshold()
+    )
+    if best.score < threshold:
+        return _refusal(question, passages, retrieval, t0, best.score)
+    _cut(best, settings.answer_max_words - _count_words(_attribution(best.passage)))
+    chosen = [best]
+    for s in shortlist[1:]:
+        if len(chosen) >= settings.answer_max_sentences:
+            break
+        # each further sentence must answer too; another article's must be nearly as good as
+        # the best, because each new source brings a new claim
+        same = s.passage.article_id == best.passage.article_id
+        if (
+            s.score < threshold
+            or s.score < (SAME_ARTICLE_RATIO if same else OTHER_ARTICLE_RATIO) * best.score
+        ):
+            continue
+        if any(_overlap(s.text, c.text) > 0.6 for c in chosen):
+            continue  # says the same thing again (a wire copy, a restatement)
+        trial = _in_reading_order([*chosen, s], best)
+        if _count_words(_compose(trial)[0]) > settings.answer_max_words:
+            continue
+        chosen.append(s)
+    chosen = _in_reading_order(chosen, best)
+    text, citations = _compose(chosen)
+    short = None
+    if best.span is not None and best.span[1] <= len(best.text):
+        short = best.text[best.span[0] : best.span[1]]
+    return Answer(
+        question=question,
+        text=text,
+        citations=tuple(citations),
+        passages=tuple(passages),
+        answered=True,
+        answerer="extractive",
+        timings={**retrieval.timings, "answer": time.perf_counter() - t0},
+        diagnostics=Diagnostics(evidence=round(best.score, 4)),
+        short_answer=short,
+    )
+
+
+def _overlap(a: str, b: str) -> float:
+    """Share of the shorter sentence's words that the other one has too."""
+    wa, wb = set(tokens(a)), set(tokens(b))
+    return len(wa & wb) / max(1, min(len(wa), len(wb)))
+
+
+def _count_words(text: str) -> int:
+    """Words as a reader counts them: tokens with a letter or digit, `[n]` markers not included."""
+    return sum(1 for w in _MARKER.sub(" ", text).split() if any(ch.isalnum() for ch in w))
+
+
+def _in_reading_order(chosen: list[_Sentence], best: _Sentence) -> list[_Sentence]:
+    """Article order (best article first), but the single best sentence always leads."""
+    rest = sorted((c for c in chosen if c is not best), key=lambda c: (c.rank, c.start))
+    return [best, *rest]
+
+
+def _more_of_top_articles(
+    usable: list[Passage], article_rank: dict[str, int], settings: Settings, store: Store
+) -> list[Passage]:
+    """The passages of the `answer_read_articles` best articles that retrieval did not return."""
+    top = [aid for aid, r in article_rank.items() if r < settings.answer_read_articles]
+    if not top:
+        return []
+    have = {p.chunk_id for p in usable}
+    out = []
+    for cid, row in sorted(store.article_chunks(top).items(), key=lambda kv: kv[1]["start"]):
+        if cid in have:
+            continue
+        out.append(Passage.from_row(row, score=0.0))
+    return out
+
+
+def _attribution(p: Passage) -> str:
+    if p.source and p.published:
+        return f"{p.source} reported on {format_day(p.published)}: "
+    if p.source:
+        return f"{p.source} reported: "
+    if p.published:
+        return f"Reported on {format_day(p.published)}: "
+    return ""
+
+
+def _compose(chosen: list[_Sentence]) -> tuple[str, list[Citation]]:
+    parts: list[str] = []
+    citations: list[Citation] = []
+    last_source: tuple[str | None, str | None] | None = None
+    for n, s in enumerate(chosen, start=1):
+        p = s.passage
+        who = (p.source, p.published)
+        prefix = _attribution(p) if who != last_source else ""
+        last_source = who
+        parts.append(f"{prefix}{s.text}{'…' if s.cut else ''} [{n}]")
+        cite = p.cite(n, s.text, s.start, s.end, s.score)
+        if s.span is not None and s.span[1] <= len(s.text):
+            cite = replace(cite, answer_start=s.span[0], answer_end=s.span[1])
+        citations.append(cite)
+    return " ".join(parts), citations
+
+
+def _refusal(
+    question: str,
+    passages: list[Passage],
+    retrieval: Retrieval,
+    t0: float,
+    evidence: float = 0.0,
+    scope: tuple[date, date] | None = None,
+) -> Answer:
+    text = REFUSAL
+    if scope is not None:  # nothing retrieved is from the period asked about
+        text += (
+            f" Nothing found from {format_day(scope[0])} to {format_day(scope[1])},"
+            " the time the question asks about; the related passages are from other dates."
+        )
+    return Answer(
+        question=question,
+        text=text,
+        citations=(),
+        passages=tuple(passages),
+        answered=False,
+        answerer="extractive",
+        timings={**retrieval.timings, "answer": time.perf_counter() - t0},
+        diagnostics=Diagnostics(evidence=round(evidence, 4)),
+    )

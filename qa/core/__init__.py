@@ -1,0 +1,1 @@
+"""What ingest and answering both sit on: errors, settings, records, text, dates and embedders."""
