@@ -14,7 +14,7 @@ from qa.answering.question import followup_terms, keywords
 from qa.core.errors import StoreNotFoundError
 from qa.core.schema import Answer, Diagnostics
 from qa.core.settings import Settings, load_settings
-from qa.store import Store
+from qa.store import Store, shared_store
 
 REFUSAL_HINT = " Ask a question about the news."
 
@@ -69,44 +69,41 @@ def ask(
     kind = q.answerer or settings.answerer
     filters = q.filters()
     own = store is None
-    store = store or Store.open(settings)
-    try:
-        if own and store.article_count() == 0:
-            raise StoreNotFoundError(
-                f"no articles in {settings.data_dir} yet: run `newsqa ingest seeds/`"
-            )
-        undated = store.count_undated(filters) if (q.since or q.until) else 0
-        if kind == "extractive":
-            carried = followup_terms(question, q.history)
-            standalone = f"{question} ({' '.join(carried)})" if carried else None
-            retrieval = retrieve(
-                question,
-                settings=settings,
-                store=store,
-                k=q.k,
-                filters=filters,
-                extra_terms=carried,
-                as_of=q.as_of,
-            )
-            answer = extractive_answer(question, retrieval, settings=settings, store=store)
-        else:
-            from qa.answering.generation import condense_question, generated_answer
+    # opening a store costs more than a question: one per data directory is kept per process
+    store = store or shared_store(settings)
+    if own and store.article_count() == 0:
+        raise StoreNotFoundError(
+            f"no articles in {settings.data_dir} yet: run `newsqa ingest seeds/`"
+        )
+    undated = store.count_undated(filters) if (q.since or q.until) else 0
+    if kind == "extractive":
+        carried = followup_terms(question, q.history)
+        standalone = f"{question} ({' '.join(carried)})" if carried else None
+        retrieval = retrieve(
+            question,
+            settings=settings,
+            store=store,
+            k=q.k,
+            filters=filters,
+            extra_terms=carried,
+            as_of=q.as_of,
+        )
+        answer = extractive_answer(question, retrieval, settings=settings, store=store)
+    else:
+        from qa.answering.generation import condense_question, generated_answer
 
-            standalone = condense_question(question, q.history, settings=settings, backend=kind)
-            retrieval = retrieve(
-                standalone or question,
-                settings=settings,
-                store=store,
-                k=q.k,
-                filters=filters,
-                as_of=q.as_of,
-            )
-            answer = generated_answer(
-                question, retrieval, settings=settings, store=store, backend=kind, on_token=on_token
-            )
-    finally:
-        if own:
-            store.close()
+        standalone = condense_question(question, q.history, settings=settings, backend=kind)
+        retrieval = retrieve(
+            standalone or question,
+            settings=settings,
+            store=store,
+            k=q.k,
+            filters=filters,
+            as_of=q.as_of,
+        )
+        answer = generated_answer(
+            question, retrieval, settings=settings, store=store, backend=kind, on_token=on_token
+        )
     timings = {**answer.timings, "total": time.perf_counter() - t0}
     answer = replace(answer, standalone_question=standalone, timings=timings)
     return _with_undated_note(answer, undated)

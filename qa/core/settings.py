@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal, get_args
 
@@ -345,18 +346,49 @@ class Settings(BaseSettings):
         return self.data_dir / "chroma"
 
 
+_CACHE: dict[object, Settings] = {}
+
+
+def _sources_key() -> object:
+    """What `Settings()` reads: the NEWSQA_* variables and newsqa.toml in the working folder."""
+    env = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("NEWSQA_")))
+    cwd = os.getcwd()
+    try:
+        st = os.stat(os.path.join(cwd, "newsqa.toml"))
+        toml: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        toml = None
+    return env, cwd, toml
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read settings from the environment and `newsqa.toml`, with explicit overrides on top.
+
+    Without overrides the result is kept until a NEWSQA_* variable or newsqa.toml changes
+    (settings are frozen, so one object serves every caller).
 
     Raises:
         ConfigError: a value is invalid; the message names the field.
     """
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if not given:
+        key = _sources_key()
+        cached = _CACHE.get(key)
+        if cached is None:
+            cached = _load(given)
+            _CACHE.clear()  # one entry: the sources as they are now
+            _CACHE[key] = cached
+        return cached
+    return _load(given)
+
+
+def _load(overrides: dict[str, object]) -> Settings:
     from pydantic import ValidationError
 
     from qa.core.errors import ConfigError
 
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+        return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()

@@ -11,6 +11,7 @@ index, journal) beside Chroma (vectors), with `check` and `repair`.
     store.py     Store: one data directory opened, over all of the above
     health.py    check() and its report
     repair.py    repair()
+    shared.py    shared_store(): one open store per data directory per process, refreshed on change
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from qa.store.database import SCHEMA_VERSION
 from qa.store.filters import Filters
 from qa.store.health import Finding, RepairReport, check
 from qa.store.repair import repair
+from qa.store.shared import close_shared, shared_store
 from qa.store.store import Store
 
 __all__ = [
@@ -30,5 +32,7 @@ __all__ = [
     "RepairReport",
     "Store",
     "check",
+    "close_shared",
     "repair",
+    "shared_store",
 ]

@@ -96,6 +96,14 @@ class Store:
                     )
         return self._vectors
 
+    def reopen_vectors(self) -> None:
+        """Release the vector client so that the next use opens it afresh: Chroma's embedded mode
+        keeps its index per process and does not see another process's writes otherwise."""
+        with self._vectors_lock:
+            old, self._vectors = self._vectors, None
+        if old is not None:
+            old.close()
+
     def close(self) -> None:
         """Close this thread's database connection and release the vector client."""
         self.db.close()
