@@ -187,6 +187,7 @@ def run_eval(
         old: Settings | None = None
         if (
             compare_scorer
+            and ask_fn is None  # a stand-in ask (tests) has no scorers to compare
             and (answerer or settings.answerer) == "extractive"
             and settings.answer_scorer == "reader"
         ):

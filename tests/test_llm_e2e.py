@@ -67,8 +67,16 @@ def llm_settings(real_settings: Settings, tmp_path: Path) -> Settings:
     """The seed article plus two articles carrying injected instructions; short generations."""
     f = tmp_path / "injected.jsonl"
     f.write_text("\n".join(json.dumps(r) for r in INJECTED) + "\n", encoding="utf-8")
+    # the model itself is under test here, so the reader's refusal gate (tested in
+    # test_extractive_reader) is left out: it refuses "How much will the new cycle lanes cost?",
+    # whose answer sentence ("Construction will ... cost 3 million euros") names no lanes
     s = real_settings.model_copy(
-        update={"llm_max_tokens": 48, "llm_passage_chars": 1000, "llm_context_tokens": 2048}
+        update={
+            "llm_max_tokens": 48,
+            "llm_passage_chars": 1000,
+            "llm_context_tokens": 2048,
+            "answer_scorer": "heuristic",
+        }
     )
     report = ingest([str(SEEDS), str(f)], s)
     assert report.counts()["ingested"] == 3

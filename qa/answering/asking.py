@@ -88,7 +88,10 @@ def ask(
             extra_terms=carried,
             as_of=q.as_of,
         )
-        answer = extractive_answer(question, retrieval, settings=settings, store=store)
+        previous = q.history[-1][0] if carried and q.history else None
+        answer = extractive_answer(
+            question, retrieval, settings=settings, store=store, previous=previous
+        )
     else:
         from qa.answering.generation import condense_question, generated_answer
 
@@ -102,7 +105,13 @@ def ask(
             as_of=q.as_of,
         )
         answer = generated_answer(
-            question, retrieval, settings=settings, store=store, backend=kind, on_token=on_token
+            question,
+            retrieval,
+            settings=settings,
+            store=store,
+            backend=kind,
+            on_token=on_token,
+            standalone=standalone,
         )
     timings = {**answer.timings, "total": time.perf_counter() - t0}
     answer = replace(answer, standalone_question=standalone, timings=timings)

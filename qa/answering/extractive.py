@@ -19,6 +19,7 @@ from datetime import date
 
 import numpy as np
 
+from qa.answering.question import elliptical_subject, keywords, without_time
 from qa.answering.reader import calibrated_threshold, get_reader
 from qa.answering.retrieval import Retrieval
 from qa.answering.timescope import in_scope, time_scope
@@ -81,9 +82,17 @@ def _idf(words: list[str], store: Store) -> dict[str, float]:
 
 
 def extractive_answer(
-    question: str, retrieval: Retrieval, *, settings: Settings, store: Store
+    question: str,
+    retrieval: Retrieval,
+    *,
+    settings: Settings,
+    store: Store,
+    previous: str | None = None,
 ) -> Answer:
     """Compose a short, cited answer from the retrieved passages, or refuse.
+
+    `previous` is the earlier question a follow-up refers to ("what about the pools?"): the
+    reader reads the follow-up with it.
 
     The best sentence comes first; up to `answer_max_sentences` sentences that add something
     follow, within `answer_max_words` words. Each carries `[n]`, its citation quoting it exactly.
@@ -125,9 +134,17 @@ def extractive_answer(
         s.coverage = sum(idf[w] for st, w in q_stems.items() if st in stems) / total_idf
         s.score = 0.7 * s.coverage + 0.3 / (1 + s.rank)
     sents.sort(key=lambda s: (-s.score, s.rank, s.start))
-    if settings.answer_scorer == "reader":
+    # the reader was trained on questions answered by a span; a yes/no question has none, so
+    # the heuristic judges those
+    if settings.answer_scorer == "reader" and not is_yes_no(question):
         shortlist = sents[: settings.reader_candidates]
-        return _read(question, shortlist, passages, retrieval, settings, t0)
+        asked = reader_questions(without_time(question), retrieval, previous)
+        subject = elliptical_subject(question) if previous else None
+        if subject:  # "what about X?": a sentence must say something about X
+            about = set(keywords(subject))
+            named = [s for s in shortlist if about & set(tokens(s.text))]
+            shortlist = named or shortlist
+        return _read(asked, question, shortlist, passages, retrieval, settings, t0)
     # embedding is the expensive part: only a shortlist of sentences is embedded
     sents = sents[: settings.answer_candidates]
     vecs = get_embedder(settings).embed_documents([s.text for s in sents])
@@ -195,15 +212,37 @@ def extractive_answer(
     )
 
 
-def reader_question(question: str, retrieval: Retrieval) -> str:
-    """What the reader is asked: a follow-up ("what about the pools?") carries the words of the
-    earlier turns that retrieval carried, so that the reader sees what it refers to."""
+_YES_NO = re.compile(
+    r"^\s*(?:is|are|was|were|has|have|had|does|do|did|will|would|can|could|should|shall|may|"
+    r"might|must)\b",
+    re.IGNORECASE,
+)
+
+
+def is_yes_no(question: str) -> bool:
+    """A question answered by yes or no ("Has the Fed raised rates?"), not by a span."""
+    return bool(_YES_NO.match(question))
+
+
+def reader_questions(question: str, retrieval: Retrieval, previous: str | None) -> list[str]:
+    """What the reader is asked. A follow-up with a question of its own ("and who is acting
+    president now?") is read as it is (retrieval already carried the topic over); one that means
+    nothing alone ("who said that?") is read with the question it follows; for an elliptical one
+    ("what about X?") the earlier question alone also counts (a sentence about X that answers it
+    answers the follow-up). Without the earlier question, the words carried over stand in."""
     if not retrieval.carried:
-        return question
-    return f"{question} ({' '.join(retrieval.carried)})"
+        return [question]
+    if previous and elliptical_subject(question):
+        return [f"{previous} {question}", without_time(previous)]
+    if len(keywords(question)) >= 2:  # a question of its own ("and who is acting president?")
+        return [question]
+    if previous:  # "who said that?": nothing to read without the question it follows
+        return [f"{previous} {question}"]
+    return [f"{question} ({' '.join(retrieval.carried)})"]
 
 
 def _read(
+    asked: list[str],
     question: str,
     shortlist: list[_Sentence],
     passages: list[Passage],
@@ -212,7 +251,12 @@ def _read(
     t0: float,
 ) -> Answer:
     """Rate the shortlist with the reader; quote what answers, or refuse."""
-    scores = get_reader().score(reader_question(question, retrieval), [s.text for s in shortlist])
+    reader = get_reader()
+    texts = [s.text for s in shortlist]
+    scores = reader.score(asked[0], texts)
+    for other in asked[1:]:  # the best reading of each sentence counts
+        again = reader.score(other, texts)
+        scores = [max(a, b, key=lambda x: x.p) for a, b in zip(scores, again, strict=True)]
     for s, sc in zip(shortlist, scores, strict=True):
         s.score = sc.p
         if sc.start is not None and sc.end is not None:

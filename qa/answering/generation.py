@@ -199,6 +199,7 @@ def generated_answer(
     backend: str,
     on_token: Callable[[str], None] | None = None,
     model: BaseChatModel | None = None,
+    standalone: str | None = None,
 ) -> Answer:
     """Answer `question` from `retrieval` with the chat model of `backend`, checked sentence by sentence.
 
@@ -210,6 +211,7 @@ def generated_answer(
         backend: "local", "openai" or "ollama"; names the `Answer.answerer`.
         on_token: called with each piece of text as the model writes it.
         model: a chat model to use instead of the backend's (tests use scripted fakes).
+        standalone: the follow-up rewritten as a standalone question, which the reader judges.
 
     Raises:
         ConfigError: the backend's extra is missing or its settings are wrong.
@@ -227,9 +229,11 @@ def generated_answer(
     if settings.answer_scorer == "reader":
         # the reader decides answerability for generated answers too: when no retrieved sentence
         # reaches its calibrated threshold, the answer is the same refusal and no model is asked
-        judged = extractive_answer(question, retrieval, settings=settings, store=store)
+        judged = extractive_answer(
+            standalone or question, retrieval, settings=settings, store=store
+        )
         if not judged.answered:
-            return replace(judged, answerer=backend)
+            return replace(judged, question=question, answerer=backend)
     # an answer of `answer_max_words` words needs about 1.3 tokens a word plus its markers; text
     # past the word limit is dropped anyway, so the model is not left to write it
     limit = min(settings.llm_max_tokens, max(16, 2 * settings.answer_max_words))

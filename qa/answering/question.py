@@ -278,6 +278,28 @@ _PRONOUN = re.compile(
 )
 
 
+_ELLIPTICAL = re.compile(
+    r"^\s*(?:and\s+)?(?:(?:what|how)\s+about|and)\s+(?!who\b|what\b|when\b|where\b|why\b|how\b|"
+    r"which\b)(.+?)\s*\??\s*$",
+    re.IGNORECASE,
+)
+
+
+def without_time(question: str) -> str:
+    """The question without the periods it names ("in July 2022", "this week"): whether an
+    article is from that time is checked against its date, apart from what it says."""
+    q = _RELATIVE.sub(" ", _YEAR.sub(" ", _IN_MONTH.sub(" ", question)))
+    q = " ".join(q.split())
+    return q.replace(" ?", "?") or question
+
+
+def elliptical_subject(question: str) -> str | None:
+    """What an elliptical follow-up asks about: "what about Venezuela?" -> "Venezuela" (None for
+    a question of its own, such as "and who is acting president now?")."""
+    m = _ELLIPTICAL.match(question)
+    return m.group(1) if m else None
+
+
 @dataclass(frozen=True)
 class TimeHint:
     """A period a question names ("in June", "last week") or a wish for the newest news."""

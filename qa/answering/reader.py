@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -63,9 +64,19 @@ def load_tokenizer(model_dir: Path) -> Any:
     return tok
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _clean(text: str) -> str:
+    """Lone surrogates (invalid in UTF-8) become U+FFFD, one for one, so offsets still hold."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
 def encode_pairs(tokenizer: Any, question: str, texts: Sequence[str]) -> Encoded:
     """Tokenise `question` with each text, the question cut to MAX_QUESTION_TOKENS and the text
     to what fits in MAX_TOKENS. Training uses this function too, so both read alike."""
+    question = _clean(question)
+    texts = [_clean(t) for t in texts]
     q = tokenizer.encode(question, add_special_tokens=False)
     q_ids = q.ids[:MAX_QUESTION_TOKENS]
     room = MAX_TOKENS - len(q_ids) - 3

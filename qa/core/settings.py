@@ -222,7 +222,7 @@ class Settings(BaseSettings):
         ),
     )
     answer_scorer: Literal["reader", "heuristic"] = Field(
-        default="heuristic",
+        default="reader",
         description=(
             "How the extractive answerer picks and judges sentences: 'reader', the trained answer "
             "model (qa/models/READER.md), or 'heuristic', the hand-tuned score of earlier "
