@@ -50,9 +50,10 @@ def test_the_same_open_store_serves_every_question(settings: Settings, tmp_path:
     ingest([str(_write(tmp_path / "a.jsonl", FIRST))], settings)
     a = shared_store(settings)
     assert shared_store(settings) is a
-    other = settings.model_copy(update={"retrieval_k": 3})
-    b = shared_store(other)
-    assert b is not a and b.settings == other  # other settings for the folder: a fresh store
+    # answer settings do not matter to the store: the same one serves both
+    assert shared_store(settings.model_copy(update={"retrieval_k": 3})) is a
+    other = settings.model_copy(update={"collection": "other"})
+    assert shared_store(other) is not a  # another collection is another store
 
 
 def test_a_write_by_another_store_reopens_the_vectors_and_is_found(

@@ -25,7 +25,7 @@ from qa.store.store import Store
 MAX_OPEN = 4  # data directories kept open at once (least recently used closed first)
 
 _lock = threading.Lock()
-_open: OrderedDict[tuple[str, str, str | None], _Entry] = OrderedDict()
+_open: OrderedDict[tuple[str, str, str | None, float], _Entry] = OrderedDict()
 
 
 class _Entry:
@@ -64,8 +64,14 @@ def _identity(path: Path) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
-def _key(settings: Settings) -> tuple[str, str, str | None]:
-    return (str(Path(settings.data_dir).resolve()), settings.collection, settings.chroma_url)
+def _key(settings: Settings) -> tuple[str, str, str | None, float]:
+    """What a store depends on (answer settings may differ between callers of one store)."""
+    return (
+        str(Path(settings.data_dir).resolve()),
+        settings.collection,
+        settings.chroma_url,
+        settings.chroma_timeout,
+    )
 
 
 def shared_store(settings: Settings) -> Store:
@@ -76,10 +82,8 @@ def shared_store(settings: Settings) -> Store:
     key = _key(settings)
     with _lock:
         entry = _open.get(key)
-        if entry is not None and (
-            entry.store.settings != settings or entry.identity != _identity(settings.db_path)
-        ):
-            # other settings for the same folder, or the database was replaced: start afresh
+        if entry is not None and entry.identity != _identity(settings.db_path):
+            # the database was replaced (rebuilt, removed): start afresh
             del _open[key]
             entry.close()
             entry = None
