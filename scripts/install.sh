@@ -20,6 +20,8 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     exit 0
 fi
 pip=("$venv/bin/python" -m pip --disable-pip-version-check)
+# pip before 23.3 misreads lxml's `html-clean` extra (PEP 685) and warns about it on every install
+"${pip[@]}" install --quiet --upgrade "pip>=23.3,<26.2"
 if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
     echo "installing PyTorch $torch_version (CPU), a few minutes on first run..." >&2
     if [ -n "${NEWSQA_TORCH_INDEX:-}" ]; then
