@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -179,37 +180,10 @@ def extractive_answer(
     if evidence < settings.min_evidence:
         return _refusal(question, passages, retrieval, t0, evidence)
 
-    # the word budget covers the whole answer, attributions ("Tasnim reported on 21 June 2022:")
-    # included; a sentence longer than all of it is quoted up to it
-    _cut(best, settings.answer_max_words - _count_words(_attribution(best.passage)))
-    chosen = [best]
-    for s in sents[1:]:
-        if len(chosen) >= settings.answer_max_sentences:
-            break
-        # another article's sentence must be nearly as good: each new source is a new claim
-        same = s.passage.article_id == best.passage.article_id
-        if s.score < (SAME_ARTICLE_RATIO if same else OTHER_ARTICLE_RATIO) * best.score:
-            continue
-        if any(
-            float(s.vec @ c.vec) > 0.85 for c in chosen if s.vec is not None and c.vec is not None
-        ):
-            continue  # says the same thing again
-        trial = _in_reading_order([*chosen, s], best)
-        if _count_words(_compose(trial)[0]) > settings.answer_max_words:
-            continue
-        chosen.append(s)
-    chosen = _in_reading_order(chosen, best)
-    text, citations = _compose(chosen)
-    return Answer(
-        question=question,
-        text=text,
-        citations=tuple(citations),
-        passages=tuple(passages),
-        answered=True,
-        answerer="extractive",
-        timings={**retrieval.timings, "answer": time.perf_counter() - t0},
-        diagnostics=Diagnostics(evidence=round(evidence, 4)),
-    )
+    def same(a: _Sentence, b: _Sentence) -> bool:
+        return a.vec is not None and b.vec is not None and float(a.vec @ b.vec) > 0.85
+
+    return _answer(question, sents, passages, retrieval, settings, t0, evidence, same=same)
 
 
 _YES_NO = re.compile(
@@ -270,21 +244,49 @@ def _read(
     )
     if best.score < threshold:
         return _refusal(question, passages, retrieval, t0, best.score)
+    return _answer(
+        question,
+        shortlist,
+        passages,
+        retrieval,
+        settings,
+        t0,
+        best.score,
+        floor=threshold,  # each further sentence must answer too
+        same=lambda a, b: _overlap(a.text, b.text) > 0.6,  # a wire copy, a restatement
+    )
+
+
+def _answer(
+    question: str,
+    ranked: list[_Sentence],
+    passages: list[Passage],
+    retrieval: Retrieval,
+    settings: Settings,
+    t0: float,
+    evidence: float,
+    *,
+    same: Callable[[_Sentence, _Sentence], bool],
+    floor: float = float("-inf"),
+) -> Answer:
+    """The answer from `ranked` (best first): the best sentence, then up to
+    `answer_max_sentences` in all that score at least `floor`, are nearly as good as the best and
+    say something new (not `same` as one chosen), within `answer_max_words` words."""
+    best = ranked[0]
+    # the word budget covers the whole answer, attributions ("Tasnim reported on 21 June 2022:")
+    # included; a sentence longer than all of it is quoted up to it
     _cut(best, settings.answer_max_words - _count_words(_attribution(best.passage)))
     chosen = [best]
-    for s in shortlist[1:]:
+    for s in ranked[1:]:
         if len(chosen) >= settings.answer_max_sentences:
             break
-        # each further sentence must answer too; another article's must be nearly as good as
-        # the best, because each new source brings a new claim
-        same = s.passage.article_id == best.passage.article_id
-        if (
-            s.score < threshold
-            or s.score < (SAME_ARTICLE_RATIO if same else OTHER_ARTICLE_RATIO) * best.score
-        ):
+        # another article's sentence must be nearly as good: each new source is a new claim
+        one_article = s.passage.article_id == best.passage.article_id
+        ratio = SAME_ARTICLE_RATIO if one_article else OTHER_ARTICLE_RATIO
+        if s.score < floor or s.score < ratio * best.score:
             continue
-        if any(_overlap(s.text, c.text) > 0.6 for c in chosen):
-            continue  # says the same thing again (a wire copy, a restatement)
+        if any(same(s, c) for c in chosen):
+            continue  # says the same thing again
         trial = _in_reading_order([*chosen, s], best)
         if _count_words(_compose(trial)[0]) > settings.answer_max_words:
             continue
@@ -302,7 +304,7 @@ def _read(
         answered=True,
         answerer="extractive",
         timings={**retrieval.timings, "answer": time.perf_counter() - t0},
-        diagnostics=Diagnostics(evidence=round(best.score, 4)),
+        diagnostics=Diagnostics(evidence=round(evidence, 4)),
         short_answer=short,
     )
 

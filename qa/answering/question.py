@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from qa.core.dates import MONTHS
 from qa.core.text import tokens
 
 STOPWORDS = frozenset(
@@ -237,30 +238,9 @@ _RECENCY = re.compile(
     r"this month|right now|so far|update|updates|soon|upcoming)\b",
     re.IGNORECASE,
 )
-_MONTHS = {
-    m: i
-    for i, names in enumerate(
-        [
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ],
-        start=1,
-    )
-    for m in names
-}
 _IN_MONTH = re.compile(
     r"\b(?:in|during|since|from|of)\s+("
-    + "|".join(sorted(_MONTHS, key=len, reverse=True))
+    + "|".join(sorted(MONTHS, key=len, reverse=True))
     + r")\b(?:\s+(\d{4}))?",
     re.IGNORECASE,
 )
@@ -338,7 +318,7 @@ def time_hint(question: str, today: date) -> TimeHint:
     recency = bool(_RECENCY.search(question))
     m = _IN_MONTH.search(question)
     if m:
-        month = _MONTHS[m.group(1).lower()]
+        month = MONTHS[m.group(1).lower()]
         year = (
             int(m.group(2))
             if m.group(2)

@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 from qa.core.errors import QueryError
 
-_MONTHS = {
+MONTHS = {  # month names and abbreviations -> month number (also read by question analysis)
     name: number
     for number, names in enumerate(
         [
@@ -86,12 +86,12 @@ def _read(text: str) -> tuple[int, int | None, int | None] | None:
         return int(m[1]), int(m[2]), None
     if m := _YEAR.fullmatch(text):
         return int(m[1]), None, None
-    if (m := _MONTH_DAY_YEAR.fullmatch(text)) and m[1].lower() in _MONTHS:
-        return int(m[3]), _MONTHS[m[1].lower()], int(m[2])
-    if (m := _DAY_MONTH_YEAR.fullmatch(text)) and m[2].lower() in _MONTHS:
-        return int(m[3]), _MONTHS[m[2].lower()], int(m[1])
-    if (m := _MONTH_YEAR.fullmatch(text)) and m[1].lower() in _MONTHS:
-        return int(m[2]), _MONTHS[m[1].lower()], None
+    if (m := _MONTH_DAY_YEAR.fullmatch(text)) and m[1].lower() in MONTHS:
+        return int(m[3]), MONTHS[m[1].lower()], int(m[2])
+    if (m := _DAY_MONTH_YEAR.fullmatch(text)) and m[2].lower() in MONTHS:
+        return int(m[3]), MONTHS[m[2].lower()], int(m[1])
+    if (m := _MONTH_YEAR.fullmatch(text)) and m[1].lower() in MONTHS:
+        return int(m[2]), MONTHS[m[1].lower()], None
     return None
 
 
