@@ -139,29 +139,29 @@ def summarize(questions: Sequence[dict[str, Any]]) -> dict[str, Any]:
         neg = [q["negatives"] for q in questions]
         left = [r for r in neg if r["role"] == "left_out"]
         kept = [r for r in neg if r["role"] == "kept"]
-        refused = sum(1 for r in left if not r["answered"])
-        answered = sum(1 for r in kept if r["answered"])
         out["negatives"] = {
-            "left_out": len(left),
-            "refused": refused,
-            "refusal_rate": m.ratio(refused, len(left)),
-            "kept": len(kept),
-            "answered": answered,
-            "answer_rate": m.ratio(answered, len(kept)),
+            **_refusals(left, kept, "answered"),
             "excluded": sum(1 for r in neg if r["role"] == "excluded"),
         }
         if "answered_heuristic" in neg[0]:
-            h_refused = sum(1 for r in left if not r["answered_heuristic"])
-            h_answered = sum(1 for r in kept if r["answered_heuristic"])
-            out["negatives_heuristic"] = {
-                "left_out": len(left),
-                "refused": h_refused,
-                "refusal_rate": m.ratio(h_refused, len(left)),
-                "kept": len(kept),
-                "answered": h_answered,
-                "answer_rate": m.ratio(h_answered, len(kept)),
-            }
+            out["negatives_heuristic"] = _refusals(left, kept, "answered_heuristic")
     return out
+
+
+def _refusals(
+    left: Sequence[dict[str, Any]], kept: Sequence[dict[str, Any]], field: str
+) -> dict[str, Any]:
+    """Refused among the left-out questions, answered among the kept ones (by `field`)."""
+    refused = sum(1 for r in left if not r[field])
+    answered = sum(1 for r in kept if r[field])
+    return {
+        "left_out": len(left),
+        "refused": refused,
+        "refusal_rate": m.ratio(refused, len(left)),
+        "kept": len(kept),
+        "answered": answered,
+        "answer_rate": m.ratio(answered, len(kept)),
+    }
 
 
 def failures(questions: Sequence[dict[str, Any]], system: str = "newsqa") -> dict[str, Any]:
