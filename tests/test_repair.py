@@ -91,11 +91,12 @@ def no_embedding(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     """Fail the test if anything is embedded (repair must reuse the stored embeddings);
     `.undo()` on the returned monkeypatch allows it again."""
 
-    def refuse(self: object, texts: object) -> np.ndarray:
-        raise AssertionError("repair embedded text again")
-
-    monkeypatch.setattr(HashEmbedder, "embed_documents", refuse)
+    monkeypatch.setattr(HashEmbedder, "embed_documents", _refuse_to_embed)
     return monkeypatch
+
+
+def _refuse_to_embed(self: object, texts: object) -> np.ndarray:
+    raise AssertionError("repair embedded text again")
 
 
 def test_healthy_store_checks_clean_and_repair_changes_nothing(store_settings: Settings) -> None:
@@ -326,6 +327,30 @@ def test_unreadable_vector_store_is_rebuilt(
     assert _consistent(store_settings) == before
     no_embedding.undo()
     _answers(store_settings)
+
+
+def test_truncated_hnsw_files_are_found_and_rebuilt(
+    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kill while Chroma persists its HNSW index can leave a truncated pickle: the store still
+    opens, but every read fails. check() reports it and repair() rebuilds the vectors (seen in CI
+    as "Error deserializing pickle file: EOF while parsing")."""
+    report = ingest([str(_corpus(tmp_path / "big.jsonl", 600))], settings)
+    assert report.counts()["ingested"] == 600
+    before = _consistent(settings)
+    pickles = list(settings.chroma_path.glob("*/index_metadata.pickle"))
+    assert pickles, "Chroma persisted no HNSW index: the corpus is too small for this test"
+    monkeypatch.setattr(HashEmbedder, "embed_documents", _refuse_to_embed)
+    for p in pickles:
+        data = p.read_bytes()
+        p.write_bytes(data[: len(data) // 2])
+    with pytest.raises(StoreCorruptError, match="newsqa repair"), Store.open(settings) as st:
+        st.vectors.all_ids()
+    found = check(settings)
+    assert [f.part for f in found.findings] == ["vectors"] and found.findings[0].fixable
+    done = repair(settings)
+    assert done.healthy and not done.lost_articles, done.summary()
+    assert _consistent(settings) == before
 
 
 def test_interrupted_rebuild_leaves_store_as_it_was(

@@ -238,7 +238,20 @@ def open_vectors(
         )
         report.findings.append(Finding("vectors", problem, action, fixable))
         return None, {}
-    return vec, dict(vec.all_items())
+    try:
+        return vec, dict(vec.all_items())
+    except NewsQAError as exc:  # opens, but its index files cannot be read (a kill mid-persist)
+        vec.close()
+        fixable = settings.chroma_url is None
+        report.findings.append(
+            Finding(
+                "vectors",
+                f"the vector store cannot be read ({exc})",
+                REBUILD_VECTORS if fixable else "check the Chroma server, then run `newsqa repair`",
+                fixable,
+            )
+        )
+        return None, {}
 
 
 def _check_vectors(
