@@ -39,6 +39,7 @@ from qa.core.schema import (
     Passage,
     RawArticle,
     StoreStats,
+    Version,
 )
 from qa.core.settings import ANSWERERS, Settings, load_settings
 
@@ -76,6 +77,7 @@ __all__ = [
     "StoreNotFoundError",
     "StoreStats",
     "StoreWriteError",
+    "Version",
     "ask",
     "ask_stream",
     "check",

@@ -65,7 +65,7 @@ from qa.answering.value_words import (
     _UNITS,
 )
 
-__all__ = ["compare", "group_versions", "normalize_value"]
+__all__ = ["comparable", "compare", "group_versions", "normalize_value"]
 
 T = TypeVar("T")
 
@@ -311,6 +311,34 @@ def compare(a: str, b: str, *, rounding: bool = False) -> bool:
         the other (no unit, a month without the day, a surname only).
     """
     return _same(_parse(a), _parse(b), rounding)
+
+
+def comparable(a: str, b: str) -> bool:
+    """Whether two short answers are values of one kind that can be set side by side: two figures
+    (in the same unit, or one without a unit), two dates, or two names. Phrases are not: two
+    outlets word a phrase differently without disagreeing ("at city hall", "in the council
+    chamber"), so only equal phrases count as the same (`compare`) and unequal ones as unrelated.
+
+    Args:
+        a: one answer span, e.g. "$48.2 million".
+        b: another, e.g. "48.1 million" (comparable) or "300 people" (not: another unit).
+
+    Returns:
+        True when `compare(a, b)` tells a disagreement from an agreement.
+    """
+    x, y = _parse(a), _parse(b)
+    if x.kind != y.kind or x.kind == "text":
+        return False
+    if x.kind != "num" or x.unit == y.unit:
+        return True
+    if x.unit and y.unit:
+        return False
+    bare = y if x.unit else x  # a figure without a unit beside one with a unit: not a year
+    return not (
+        bare.number is not None
+        and bare.number == bare.number.to_integral_value()
+        and 1800 <= bare.number <= 2100
+    )
 
 
 def group_versions(

@@ -1,0 +1,196 @@
+"""Where outlets agree or differ: the versions of a short answer across the retrieved articles.
+
+After the reader has rated the candidate sentences, `find_versions` takes the best sentence's
+short answer and its counterparts: in every other article, the best-rated sentence that the reader
+also rates as answering (at least the refusal threshold and `COUNTERPART_RATIO` of the best) with
+a short answer of the same kind (`agreement.comparable`: a figure beside a figure in the same
+unit, a date beside a date, a name beside a name). They are grouped by value
+(`agreement.group_versions`). Copies of one wire story count once: stored articles whose
+near-duplicate signatures are at least `WIRE_COPY` alike are one story, and the near-duplicates
+the store recorded (not stored, so never quoted) are named as copies of their original.
+
+The words that show them are `qa.answering.composition`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from qa.answering.agreement import comparable, group_versions
+from qa.answering.attribution import speaker
+from qa.core.schema import Agreement, Passage
+from qa.store import Store
+
+# a counterpart must be rated at least this share of the best sentence's answerability
+COUNTERPART_RATIO = 0.5
+# articles whose near-duplicate (MinHash) signatures agree on at least this share are copies of
+# one story (independent reports of one event share far fewer word 3-grams)
+WIRE_COPY = 0.5
+MAX_VERSIONS = 4  # more would not fit the word budget with their quotes
+
+
+class Rated(Protocol):
+    """A candidate sentence the reader has rated (extractive's sentences are these)."""
+
+    @property
+    def passage(self) -> Passage: ...
+    @property
+    def start(self) -> int: ...  # offsets into the article text
+    @property
+    def end(self) -> int: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def span(self) -> tuple[int, int] | None: ...  # the short answer, offsets into `text`
+
+
+@dataclass(frozen=True)
+class Quoted:
+    """A sentence to quote for one version: an exact span of its article with its short answer."""
+
+    passage: Passage
+    start: int
+    end: int
+    text: str
+    span: tuple[int, int]
+    score: float
+    speaker: str | None = None
+    cut: tuple[bool, bool] = (False, False)  # shortened at the front / at the back
+
+    @property
+    def value(self) -> str:
+        return self.text[self.span[0] : self.span[1]]
+
+
+@dataclass(frozen=True)
+class Group:
+    """One version: its key, its quotes (best first), its copies and how many stories hold it."""
+
+    key: str
+    members: tuple[Quoted, ...]
+    copies: tuple[str, ...]
+    stories: int
+
+
+@dataclass(frozen=True)
+class Found:
+    """The versions of the best sentence's short answer (the best one's group first)."""
+
+    groups: tuple[Group, ...]
+    agreement: Agreement
+
+
+def _short(s: Rated) -> str | None:
+    if s.span is None or not 0 <= s.span[0] < s.span[1] <= len(s.text):
+        return None
+    return s.text[s.span[0] : s.span[1]]
+
+
+def counterparts(ranked: Sequence[Rated], floor: float) -> list[Rated]:
+    """The best sentence (`ranked[0]`) and, per other article, its best-rated sentence that also
+    answers with a short answer of the same kind; in `ranked` order."""
+    best = ranked[0]
+    value = _short(best)
+    if value is None:
+        return []
+    out = [best]
+    seen = {best.passage.article_id}
+    bar = max(floor, COUNTERPART_RATIO * best.score)
+    for s in ranked[1:]:
+        other = _short(s)
+        if s.passage.article_id in seen or s.score < bar or other is None:
+            continue
+        if comparable(value, other):
+            out.append(s)
+            seen.add(s.passage.article_id)
+    return out
+
+
+def speakers(items: Sequence[Rated], store: Store | None) -> list[str | None]:
+    """Who each sentence says makes its claim (`attribution.speaker`), with the article text
+    before it (from the store, else the passage) to resolve a "he said"."""
+    texts = {}
+    if store is not None:
+        texts = {
+            k: a.text for k, a in store.get_articles([s.passage.article_id for s in items]).items()
+        }
+    out = []
+    for s in items:
+        full = texts.get(s.passage.article_id)
+        if full is not None and full[s.start : s.end] == s.text:
+            before = full[: s.start]
+        else:
+            before = s.passage.text[: max(0, s.start - s.passage.start)]
+        out.append(speaker(s.text, before))
+    return out
+
+
+def _stories(article_ids: Sequence[str], store: Store | None) -> dict[str, int]:
+    """A story number per article: copies of one wire story (alike signatures) share one."""
+    ids = list(dict.fromkeys(article_ids))
+    parent = {a: a for a in ids}
+    sigs = store.signatures(ids) if store is not None else {}
+    vecs = {a: np.frombuffer(b, dtype=np.uint64) for a, b in sigs.items()}
+
+    def root(a: str) -> str:
+        while parent[a] != a:
+            a = parent[a]
+        return a
+
+    for i, a in enumerate(ids):
+        for b in ids[i + 1 :]:
+            va, vb = vecs.get(a), vecs.get(b)
+            alike = va is not None and vb is not None and len(va) == len(vb)
+            if alike and float(np.mean(va == vb)) >= WIRE_COPY:
+                parent[root(b)] = root(a)
+    roots = {a: root(a) for a in ids}
+    numbers = {r: n for n, r in enumerate(dict.fromkeys(roots.values()))}
+    return {a: numbers[r] for a, r in roots.items()}
+
+
+def find_versions(ranked: Sequence[Rated], floor: float, store: Store | None) -> Found | None:
+    """The versions of the best sentence's short answer across the retrieved articles.
+
+    Args:
+        ranked: the rated sentences, best first (the best one's short answer is the answer).
+        floor: the reader's refusal threshold: a counterpart must reach it too.
+        store: for the articles' signatures, their recorded copies and the text before a quote.
+
+    Returns:
+        None when the best sentence has no short answer; else the groups (the best sentence's
+        first) and whether the sources agree, differ, or are a single source.
+    """
+    found = counterparts(ranked, floor)
+    if not found:
+        return None
+    who = speakers(found, store)
+    quoted = [
+        Quoted(s.passage, s.start, s.end, s.text, s.span, s.score, w)  # type: ignore[arg-type]
+        for s, w in zip(found, who, strict=True)
+    ]
+    story = _stories([q.passage.article_id for q in quoted], store)
+    dups = store.duplicates_of([q.passage.article_id for q in quoted]) if store else {}
+    groups = []
+    for key, members in group_versions([(q.value, q) for q in quoted]):
+        outlets = {q.passage.source for q in members}
+        copies = [
+            d.source
+            for q in members
+            for d in dups.get(q.passage.article_id, [])
+            if d.source and d.source not in outlets
+        ]
+        n = len({story[q.passage.article_id] for q in members})
+        groups.append(Group(key, tuple(members), tuple(dict.fromkeys(copies)), n))
+    if len(groups) > 1:
+        agreement: Agreement = "differ"
+    elif groups[0].stories > 1:
+        agreement = "agree"
+    else:
+        agreement = "single source"
+    return Found(tuple(groups[:MAX_VERSIONS]), agreement)
