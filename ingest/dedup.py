@@ -68,44 +68,16 @@ def signature(text: str) -> Signature:
 _MAX_CHANGE_WORDS = 6
 # a changed name counts only inside text both copies share (not in a byline or a credit line)
 _CONTEXT_WORDS = 3
-_NUMBER_WORDS = frozenset(
-    [
-        "one",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "eight",
-        "nine",
-        "ten",
-        "eleven",
-        "twelve",
-        "thirteen",
-        "fourteen",
-        "fifteen",
-        "sixteen",
-        "seventeen",
-        "eighteen",
-        "nineteen",
-        "twenty",
-        "thirty",
-        "forty",
-        "fifty",
-        "sixty",
-        "seventy",
-        "eighty",
-        "ninety",
-        "hundred",
-        "thousand",
-        "million",
-        "billion",
-        "trillion",
-        "dozen",
-        "half",
-        "percent",
-    ]
+
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_NUMBER_WORDS = _wordset(
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy "
+    "eighty ninety hundred thousand million billion trillion dozen half percent"
 )
 _TIME_OF_DAY = re.compile(r"^\d{1,2}:\d{2}")  # an "Updated 10:32 AM" stamp is not a claim
 _WORD = re.compile(r"[^\W_][\w'’.-]*")

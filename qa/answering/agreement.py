@@ -21,6 +21,10 @@ Keys, by kind (tried in this order):
 - Names -> "name:tom hadley": when every word is capitalised (particles and articles aside). Case,
   accents, punctuation and possessives are folded, and leading articles and leading titles dropped
   ("The Riverton Daily Ledger" -> "name:riverton daily ledger", "Mayor Tom Hadley" -> "name:tom hadley").
+- A phrase that holds one of these ("Nov. 3 and plans to ...", "the Nara Medical University
+  hospital", "up 12% from last year") -> the first date in it (with a day or a year), else the
+  first figure written with digits (not inside a word: "Covid-19" is none), else the first run
+  of capitalised words.
 - Anything else -> "text:..." with the same folding (case, accents, punctuation, leading articles).
 
 Same value (`compare`), the rule `group_versions` uses too:
@@ -44,7 +48,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
@@ -79,6 +83,7 @@ class _Value:
     bound: str = ""
     unit: str = ""
     step: Decimal | None = None  # the precision as written: "48.2 million" -> 100000
+    folded: str = ""  # the whole answer, folded: equal folded answers are the same value
 
 
 def _fold(text: str) -> str:
@@ -221,7 +226,7 @@ def _number(folded: str) -> _Value | None:
 
 
 def _name_or_text(original: str, folded: str) -> _Value:
-    raw = re.findall(r"[^\W_][\w'.-]*", unicodedata.normalize("NFKC", original))
+    raw = re.findall(r"[^\W_][\w'.-]*", unicodedata.normalize("NFKC", original).replace("’", "'"))
     words = [re.sub(r"['’]s$", "", w).strip(".'-").replace("-", " ") for w in raw]
     words = [p for w in words for p in w.split()]
     while words and words[0].lower() in _ARTICLES:
@@ -240,9 +245,45 @@ def _name_or_text(original: str, folded: str) -> _Value:
     return _Value("text", "text:" + " ".join(tokens), tuple(tokens))
 
 
+def _words_of(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# dates inside a phrase: with a day or a year ("may" alone is more often a verb)
+_DATE_INSIDE = [
+    re.compile(r"(?<!\w)" + p.pattern.strip("^$") + r"(?!\w)") for p in _DATE_PATTERNS[:3]
+]
+_FIGURE_INSIDE = re.compile(r"(?:(?<=\s)|^)(?:us\$|\$|€|£)?\d")
+_CAPS_RUN = re.compile(r"(?:[A-Z][\w'’.-]*\s*)+")
+_NOT_NAMES = _words_of(
+    "a an the but and or so yet it its he she they we i you his her their our this that these "
+    "those there here in on at as if when after before while with for from by to of"
+)
+
+
+def _inside(text: str, folded: str) -> _Value | None:
+    """A date, figure or name inside a longer phrase (see the module docstring)."""
+    for pattern in _DATE_INSIDE:
+        m = pattern.search(folded)
+        if m is not None and (found := _date(m.group())) is not None:
+            return found
+    m = _FIGURE_INSIDE.search(folded)
+    if m is not None and (found := _number(folded[m.start() :])) is not None:
+        return found
+    for run in _CAPS_RUN.finditer(text):
+        words = [w for w in run.group().split() if _fold(w).strip(".'") not in _NOT_NAMES]
+        name = " ".join(words)
+        if words and (found := _name_or_text(name, _fold(name))).kind == "name":
+            return found
+    return None
+
+
 def _parse(text: str) -> _Value:
     folded = _fold(text)
-    return _date(folded) or _number(folded) or _name_or_text(text, folded)
+    whole = _date(folded) or _number(folded) or _name_or_text(text, folded)
+    if whole.kind == "text":
+        whole = _inside(text, folded) or whole
+    return replace(whole, folded=" ".join(re.findall(r"[^\W_]+", folded)))
 
 
 def normalize_value(text: str) -> str:
@@ -279,7 +320,7 @@ def _rounds_to(coarse: _Value, fine: _Value) -> bool:
 
 
 def _same(a: _Value, b: _Value, rounding: bool = False) -> bool:
-    if a.key == b.key:
+    if a.key == b.key or (a.folded and a.folded == b.folded):
         return True
     if a.kind != b.kind:
         return False

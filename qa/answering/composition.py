@@ -26,7 +26,7 @@ from qa.answering.versions import Found, Group, Quoted
 from qa.core.dates import day_of, format_day
 from qa.core.schema import Citation, Passage, Version
 
-_WINDOWS = (None, 30, 20, 14, 10)  # words kept around the short answer, tried in turn
+_LEADING_WORDS = 4  # a speaker named within the quote's first words needs no credit of its own
 _WORD = re.compile(r"\S+")
 _MARKER = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
 
@@ -58,7 +58,8 @@ def credit(
     named = said_by if said_by and any(w[:1].isupper() for w in said_by.split()) else None
     if named and source and _same_name(named, source):
         named = None
-    if named and named in quote.lstrip("“\"‘'")[: len(named) + 12]:
+    at = quote.find(named) if named else -1
+    if named and at >= 0 and len(quote[:at].split()) <= _LEADING_WORDS:
         named = None  # "Defense Minister X said ...": the quote names its speaker first
     if when and day:
         head = "Updated on" if when == "updated" else "Earlier, on"

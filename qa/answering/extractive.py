@@ -292,7 +292,17 @@ def _answer(
     the other articles answer (`qa.answering.versions`): when they differ, the answer shows each
     version instead; when others agree, it names them after the quotes."""
     best = ranked[0]
-    found = find_versions(ranked, floor, store) if floor > float("-inf") else None
+    found = None
+    if floor > float("-inf"):  # with the reader: what do the other articles answer?
+        ask_again = not retrieval.carried  # (a follow-up is read with words the reader lacks here)
+        found = find_versions(
+            ranked,
+            floor,
+            store,
+            passages=passages,
+            keywords=retrieval.keywords,
+            rate=(lambda texts: get_reader().score(question, texts)) if ask_again else None,
+        )
     if found is not None and found.agreement == "differ":  # each version, never blended
         done = differ_text(found, settings.answer_max_words)
         return _answered(question, done, found, passages, retrieval, t0, evidence)

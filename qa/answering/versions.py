@@ -14,15 +14,17 @@ The words that show them are `qa.answering.composition`'s.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
-from qa.answering.agreement import comparable, group_versions
+from qa.answering.agreement import comparable, compare, group_versions
 from qa.answering.attribution import speaker
 from qa.core.schema import Agreement, Passage
+from qa.core.text import sentence_spans, tokens
 from qa.store import Store
 
 # a counterpart must be rated at least this share of the best sentence's answerability
@@ -31,6 +33,9 @@ COUNTERPART_RATIO = 0.5
 # one story (independent reports of one event share far fewer word 3-grams)
 WIRE_COPY = 0.5
 MAX_VERSIONS = 4  # more would not fit the word budget with their quotes
+# other articles whose retrieved passages had no sentence on the shortlist: at most this many get
+# their likeliest sentence rated afresh (one small reader call)
+MAX_MORE = 4
 
 
 class Rated(Protocol):
@@ -48,6 +53,32 @@ class Rated(Protocol):
     def score(self) -> float: ...
     @property
     def span(self) -> tuple[int, int] | None: ...  # the short answer, offsets into `text`
+
+
+class Score(Protocol):
+    """What the reader says of one text (`qa.answering.reader.ReaderScore`)."""
+
+    @property
+    def p(self) -> float: ...
+    @property
+    def start(self) -> int | None: ...
+    @property
+    def end(self) -> int | None: ...
+
+
+Rate = Callable[[Sequence[str]], Sequence[Score]]
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A sentence of another article's retrieved passage, rated in the second pass."""
+
+    passage: Passage
+    start: int
+    end: int
+    text: str
+    score: float = 0.0
+    span: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -106,9 +137,57 @@ def counterparts(ranked: Sequence[Rated], floor: float) -> list[Rated]:
         other = _short(s)
         if s.passage.article_id in seen or s.score < bar or other is None:
             continue
-        if comparable(value, other):
-            out.append(s)
-            seen.add(s.passage.article_id)
+        if not comparable(value, other):
+            continue
+        if not compare(value, other):
+            where = _states(s.text, value)
+            if where is not None:  # it states the best's value too: the same version
+                s = _Candidate(s.passage, s.start, s.end, s.text, s.score, where)
+            elif _states(best.text, other) is not None:
+                continue  # the best sentence states this value too: no contradiction
+        out.append(s)
+        seen.add(s.passage.article_id)
+    return out
+
+
+def _states(text: str, value: str) -> tuple[int, int] | None:
+    """Where `text` states `value` word for word (any case), or None."""
+    m = re.search(r"(?<!\w)" + re.escape(value.strip()) + r"(?!\w)", text, re.IGNORECASE)
+    return (m.start(), m.end()) if m else None
+
+
+def more_candidates(
+    ranked: Sequence[Rated], passages: Sequence[Passage], keywords: Sequence[str], rate: Rate
+) -> list[_Candidate]:
+    """Sentences of the retrieved passages the shortlist left out, rated: per article (other
+    than the best sentence's) without a counterpart among the rated sentences, its unrated
+    sentence sharing most words with the best sentence and the question; at most `MAX_MORE`
+    articles, in retrieval order."""
+    best = ranked[0]
+    done = {s.passage.article_id for s in counterparts(ranked, 0.0)}
+    rated = {(s.passage.article_id, s.start) for s in ranked}
+    want = set(tokens(best.text)) | set(keywords)
+    picks: dict[str, _Candidate] = {}
+    overlap: dict[str, float] = {}
+    for p in passages:
+        if p.article_id in done or (p.article_id not in picks and len(picks) >= MAX_MORE):
+            continue
+        for a, b in sentence_spans(p.text):
+            text = p.text[a:b]
+            words = set(tokens(text))
+            if len(words) < 4 or text.endswith("?") or (p.article_id, p.start + a) in rated:
+                continue
+            share = len(words & want) / len(words | want)
+            if share > overlap.get(p.article_id, 0.0):
+                overlap[p.article_id] = share
+                picks[p.article_id] = _Candidate(p, p.start + a, p.start + b, text)
+    found = list(picks.values())
+    if not found:
+        return []
+    out = []
+    for c, sc in zip(found, rate([c.text for c in found]), strict=True):
+        span = (sc.start, sc.end) if sc.start is not None and sc.end is not None else None
+        out.append(_Candidate(c.passage, c.start, c.end, c.text, sc.p, span))
     return out
 
 
@@ -154,19 +233,36 @@ def _stories(article_ids: Sequence[str], store: Store | None) -> dict[str, int]:
     return {a: numbers[r] for a, r in roots.items()}
 
 
-def find_versions(ranked: Sequence[Rated], floor: float, store: Store | None) -> Found | None:
+def find_versions(
+    ranked: Sequence[Rated],
+    floor: float,
+    store: Store | None,
+    *,
+    passages: Sequence[Passage] = (),
+    keywords: Sequence[str] = (),
+    rate: Rate | None = None,
+) -> Found | None:
     """The versions of the best sentence's short answer across the retrieved articles.
 
     Args:
         ranked: the rated sentences, best first (the best one's short answer is the answer).
         floor: the reader's refusal threshold: a counterpart must reach it too.
         store: for the articles' signatures, their recorded copies and the text before a quote.
+        passages: the retrieved passages; with `rate`, the articles among them that had no
+            sentence rated get one rated now (`more_candidates`).
+        keywords: the question's words, to pick those sentences.
+        rate: the reader, asked the question: texts -> scores.
 
     Returns:
         None when the best sentence has no short answer; else the groups (the best sentence's
         first) and whether the sources agree, differ, or are a single source.
     """
-    found = counterparts(ranked, floor)
+    if _short(ranked[0]) is None:
+        return None
+    pool: list[Rated] = list(ranked)
+    if rate is not None:
+        pool += more_candidates(ranked, passages, keywords, rate)
+    found = counterparts(pool, floor)
     if not found:
         return None
     who = speakers(found, store)
