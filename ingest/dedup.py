@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from datasketch import MinHash
 
+from qa.answering.agreement import compare
 from qa.core.text import normalize
 
 NUM_PERM = 128
@@ -100,7 +101,8 @@ def changed_values(old: str, new: str, *, ignore: Iterable[str] = ()) -> list[tu
     Compares the two texts word by word and returns each short replaced stretch (at most
     `_MAX_CHANGE_WORDS` words on either side) that carries a figure (a digit or a number word,
     not a time of day) or a name (a capitalised word that does not start a sentence, inside
-    stretches of text both share), as (old words, new words). Added or removed passages are not
+    stretches of text both share), as (old words, new words), unless both say the same value
+    (`qa.answering.agreement.compare`: "five" and "5"). Added or removed passages are not
     changes of value; nor are words in `ignore` (the outlets' own names, as in a credit line).
 
     Args:
@@ -129,6 +131,6 @@ def changed_values(old: str, new: str, *, ignore: Iterable[str] = ()) -> list[tu
         named = inside and any(
             _word(w)[:1].isupper() for w in (words[1:] if sentence_start else words)
         )
-        if any(_figure(w) for w in words) or named:
-            out.append((" ".join(was), " ".join(now)))
+        if (any(_figure(w) for w in words) or named) and not compare(" ".join(was), " ".join(now)):
+            out.append((" ".join(was), " ".join(now)))  # ("five" and "5" say the same)
     return out
