@@ -91,6 +91,8 @@ def window(q: Quoted, words: int | None) -> Quoted:
             hi += 1
         if lo > 0 and hi - lo + 1 < words:
             lo -= 1
+    while lo < len(toks) - 1 and lo not in inside and not _has_word(toks[lo].group()):
+        lo += 1  # not from a dash or a lone quotation mark
     a, b = toks[lo].start(), toks[hi].end()
     a = min(a, q.span[0])
     b = max(b, q.span[1])
@@ -106,6 +108,10 @@ def window(q: Quoted, words: int | None) -> Quoted:
         span=(q.span[0] - a, q.span[1] - a),
         cut=(a > 0, a + len(text) < len(q.text)),
     )
+
+
+def _has_word(token: str) -> bool:
+    return any(ch.isalnum() for ch in token)
 
 
 def cite(q: Quoted, n: int) -> Citation:
