@@ -286,6 +286,23 @@ def test_articles_left_off_the_shortlist_are_rated_for_their_version(
     assert answer.agreement == "differ"
 
 
+def test_a_long_quote_is_cut_around_its_short_answer(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    long_ = {**LEDGER, "text": "The Riverton city council, " + "after hearing residents, " * 12
+             + "passed a $48.2 million budget on Tuesday. Two members voted against it."}  # fmt: skip
+    s = _store(settings, tmp_path, long_, METRO).model_copy(update={"answer_max_words": 30})
+    _use(monkeypatch, BUDGET)
+    answer = ask("How much was the budget?", settings=s)
+    check(answer, s)
+    first = answer.citations[0]
+    assert first.source == "Riverton Daily Ledger"
+    assert first.answer_start is not None and first.answer_end is not None
+    assert first.quote[first.answer_start : first.answer_end] == "$48.2 million"
+    assert first.quote != long_["text"].split(". ")[0] + "."  # cut, around the value
+    assert [c.source for c in answer.citations].count("Riverton Daily Ledger") == 1
+
+
 def test_refusals_and_the_heuristic_scorer_have_no_versions(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -168,6 +168,10 @@ _STYLES = (
 )
 
 
+# what `support_words` keeps free: one further outlet quoted in 10 words, the others named
+_RESERVED = _Style(10, 10, 1)
+
+
 def _block(
     members: Sequence[Quoted],
     copies: Sequence[str],
@@ -269,25 +273,28 @@ def differ_text(found: Found, max_words: int) -> Composed:
 def _supporters(
     found: Found, citations: Sequence[Citation]
 ) -> tuple[list[Quoted], list[tuple[Quoted, int]]]:
-    """The members of the answer's version whose article the answer does not quote yet, and
-    those it quotes (with their numbers)."""
-    quoted = {(c.article_id, c.start, c.end): c.n for c in citations}
-    articles = {c.article_id for c in citations}
+    """The members of the answer's version that the answer does not quote yet, and those it
+    quotes (with their numbers)."""
     rest, cited = [], []
-    for q in found.groups[0].members:
-        n = quoted.get((q.passage.article_id, q.start, q.end))
+    for q in found.groups[0].members:  # a quote may have been cut: it overlaps its sentence
+        n = next(
+            (c.n for c in citations if c.article_id == q.passage.article_id
+             and c.start < q.end and q.start < c.end),
+            None,
+        )  # fmt: skip
         if n is not None:
             cited.append((q, n))
-        elif q.passage.article_id not in articles:
+        else:
             rest.append(q)
     return rest, cited
 
 
 def support_words(found: Found) -> int:
-    """Words `support_text` may add to an answer, at most (kept free in the word budget)."""
+    """Words kept free for `support_text` in the answer's budget: "Sources agree.", one further
+    outlet quoted around the value, the others named (more is shown when the answer is short)."""
     rest, _ = _supporters(found, [])
     lead = "Sources agree. " if found.agreement == "agree" else ""
-    parts, _, _ = _block(rest[1:], found.groups[0].copies, 2, _STYLES[0], lead=False)
+    parts, _, _ = _block(rest[1:], found.groups[0].copies, 2, _RESERVED, lead=False)
     return count_words(lead + " ".join(parts))
 
 
@@ -331,6 +338,8 @@ class Chosen(Protocol):
     @property
     def cut(self) -> bool: ...  # quoted only up to the word budget
     @property
+    def cut_front(self) -> bool: ...  # quoted from further on
+    @property
     def speaker(self) -> str | None: ...
 
 
@@ -344,7 +353,7 @@ def compose(chosen: Sequence[Chosen]) -> tuple[str, list[Citation]]:
         p = s.passage
         prefix = credit(p.source, p.published, s.speaker, quote=s.text)
         prefix, last = ("" if prefix == last else prefix), prefix  # said once for a run
-        parts.append(f"{prefix}{s.text}{'…' if s.cut else ''} [{n}]")
+        parts.append(f"{prefix}{'…' if s.cut_front else ''}{s.text}{'…' if s.cut else ''} [{n}]")
         cite = replace(p.cite(n, s.text, s.start, s.end, s.score), speaker=s.speaker)
         if s.span is not None and s.span[1] <= len(s.text):
             cite = replace(cite, answer_start=s.span[0], answer_end=s.span[1])

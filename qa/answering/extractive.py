@@ -64,19 +64,31 @@ class _Sentence:
     score: float = 0.0
     vec: np.ndarray | None = None
     cut: bool = False  # quoted only up to the word budget
+    cut_front: bool = False  # quoted from further on, to keep the short answer within it
     span: tuple[int, int] | None = None  # the reader's short answer, offsets into `text`
     speaker: str | None = None  # who the sentence says makes its claim (set when composing)
 
 
 def _cut(s: _Sentence, max_words: int) -> None:
-    """Shorten `s` to its first `max_words` words (still an exact span of the article)."""
+    """Shorten `s` to its first `max_words` words, or to the `max_words` that end with its short
+    answer when that lies further on (still an exact span of the article)."""
     words = [m for m in _WORD.finditer(s.text) if any(ch.isalnum() for ch in m.group(0))]
     if len(words) <= max_words:
         return
-    end = words[max(1, max_words) - 1].end()
-    s.text = s.text[:end].rstrip(",;:")
-    s.end = s.start + len(s.text)
-    s.cut = True
+    n, lo = max(1, max_words), 0
+    if s.span is not None and s.span[1] > words[n - 1].end():  # the short answer lies further
+        last = next((i for i, w in enumerate(words) if w.end() >= s.span[1]), len(words) - 1)
+        lo = max(0, last - n + 1)
+        if words[lo].start() > s.span[0]:  # longer than the budget: keep its start at least
+            lo = next(i for i, w in enumerate(words) if w.end() > s.span[0])
+    hi = min(lo + n, len(words)) - 1
+    begin = words[lo].start()
+    s.text = s.text[begin : words[hi].end()].rstrip(",;:")
+    s.start, s.end = s.start + begin, s.start + begin + len(s.text)
+    if s.span is not None:
+        a, b = s.span[0] - begin, s.span[1] - begin
+        s.span = (a, b) if 0 <= a < b <= len(s.text) else None
+    s.cut, s.cut_front = hi < len(words) - 1, begin > 0
 
 
 def _stem(word: str) -> str:
