@@ -225,11 +225,12 @@ def _read(
     t0: float,
 ) -> Answer:
     """Rate the shortlist with the reader; quote what answers, or refuse."""
-    reader = get_reader()
+    reader = get_reader(settings.reader_model)
     texts = [s.text for s in shortlist]
-    scores = reader.score(asked[0], texts)
+    titles = [s.passage.title or "" for s in shortlist]
+    scores = reader.score(asked[0], texts, titles)
     for other in asked[1:]:  # the best reading of each sentence counts
-        again = reader.score(other, texts)
+        again = reader.score(other, texts, titles)
         scores = [max(a, b, key=lambda x: x.p) for a, b in zip(scores, again, strict=True)]
     for s, sc in zip(shortlist, scores, strict=True):
         s.score = sc.p
@@ -240,7 +241,7 @@ def _read(
     threshold = (
         settings.reader_threshold
         if settings.reader_threshold is not None
-        else calibrated_threshold()
+        else calibrated_threshold(settings.reader_model)
     )
     if best.score < threshold:
         return _refusal(question, passages, retrieval, t0, best.score)

@@ -238,6 +238,13 @@ class Settings(BaseSettings):
             "and article rank (its cost grows with this)."
         ),
     )
+    reader_model: Path | None = Field(
+        default=None,
+        description=(
+            "The reader model file (int8 ONNX, with its reader.json beside it); unset = the "
+            "one newsqa ships (qa/models/reader.int8.onnx). For trying a retrained reader."
+        ),
+    )
     reader_threshold: float | None = Field(
         default=None,
         ge=0.0,
