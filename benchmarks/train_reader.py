@@ -242,6 +242,7 @@ def train(
     bce = torch.nn.BCEWithLogitsLoss()
     t0 = time.time()
     losses: dict[str, list[float]] = defaultdict(list)
+    pace: list[tuple[float, int]] = []  # (time, steps done) at each re-estimate
     step = 0
     for step, batch in enumerate(plan):
         if step >= total[0]:
@@ -268,13 +269,18 @@ def train(
         losses["answer"].append(float(loss_a.detach()))
         losses["list"].append(float(loss_l.detach()))
         losses["span"].append(float(loss_s.detach()))
-        # the cores are shared: re-estimate now and then, and shorten (never lengthen) the plan
+        # the cores are shared: re-estimate now and then from the recent pace, and fit the plan
+        # to the time left (never beyond the whole plan)
         if max_minutes and step >= 30 and step % 100 == 30:
-            per = (time.time() - t0) / (step + 1)
-            fit = int(max_minutes * 60 / per)
-            if fit < total[0]:
+            now = time.time()
+            recent = pace[-1] if pace else (t0, 0)
+            per = (now - recent[0]) / max(1, step + 1 - recent[1])
+            pace.append((now, step + 1))
+            fit = step + 1 + int((max_minutes * 60 - (now - t0)) / per)
+            fit = min(len(plan), max(step + 1, fit))
+            if fit != total[0]:
                 log(f"time budget: {total[0]} steps planned, {fit} fit in {max_minutes} min")
-                total[0] = max(step + 1, fit)
+                total[0] = fit
         if stop_file is not None and step % 50 == 0 and stop_file.exists():
             log(f"{stop_file} found: ending the schedule here")
             total[0] = step + 1
@@ -582,6 +588,53 @@ def recalibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def export_heldout(args: argparse.Namespace) -> int:
+    """Write held-out answerable questions, with every paragraph of their articles, as a SQuAD v1.1
+    file, for `newsqa eval xquad --data FILE --negatives`: the whole answering pipeline measured on
+    held-out training data, where answer settings may be chosen (never on the evaluation sets)."""
+    items, _ = rd.load_all(args.train_dir, args.xquad)
+    held = [
+        it
+        for it in items
+        if rd.is_heldout(it, HELDOUT_SHARE.get(it.source, 0.04))
+        and it.source in ("squad2dev", "squad1", "shifts-wiki", "qed")
+    ]
+    rng = random.Random(args.seed + 2)
+    answerable = [it for it in held if it.answers]
+    chosen = {id(it) for it in rng.sample(answerable, min(args.heldout_sets, len(answerable)))}
+    by_article: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = defaultdict(dict)
+    for it in held:
+        paras = by_article[(it.source, it.article)]
+        qas = paras.setdefault(it.context, [])
+        if id(it) in chosen:
+            qas.append(
+                {
+                    "id": hashlib.sha1(
+                        f"{it.source}|{it.article}|{it.question}".encode()
+                    ).hexdigest()[:16],
+                    "question": it.question,
+                    "answers": [
+                        {"text": it.context[s:e], "answer_start": s} for s, e in it.answers
+                    ],
+                }
+            )
+    data = [
+        {
+            "title": f"{src}:{title}",
+            "paragraphs": [{"context": c, "qas": q} for c, q in paras.items()],
+        }
+        for (src, title), paras in by_article.items()
+        if any(paras.values())
+    ]
+    args.export_heldout.write_text(json.dumps({"version": "heldout", "data": data}), "utf-8")
+    n_q = sum(len(q) for a in data for p in a["paragraphs"] for q in [p["qas"]])
+    n_p = sum(len(a["paragraphs"]) for a in data)
+    print(
+        f"wrote {args.export_heldout}: {n_q} questions on {n_p} paragraphs of {len(data)} articles"
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="python -m benchmarks.train_reader",
@@ -634,7 +687,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="only recalibrate the shipped model's threshold on the held-out sets",
     )
     ap.add_argument("--criterion", choices=["answer-rate", "youden"], default="answer-rate")
+    ap.add_argument(
+        "--export-heldout",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="only write held-out questions (SQuAD format) for `newsqa eval xquad --data FILE`",
+    )
     args = ap.parse_args(argv)
+    if args.export_heldout:
+        return export_heldout(args)
     if args.card_only:
         meta = json.loads((args.out / rq.META_FILE.name).read_text(encoding="utf-8"))
         write_card(meta, args.out / "READER.md")
