@@ -163,7 +163,9 @@ def test_each_bad_source_is_its_own_error_and_the_others_go_on(wsettings: Settin
         site.routes["/notafeed.xml"] = lambda h: FeedSite.reply(
             h, 200, "application/xml", b"<?xml version='1.0'?><catalog><book/></catalog>"
         )
-        site.routes["/loop"] = lambda h: FeedSite.reply(h, 302, "text/plain", b"", {"Location": "/loop"})
+        site.routes["/loop"] = lambda h: FeedSite.reply(
+            h, 302, "text/plain", b"", {"Location": "/loop"}
+        )
         site.routes["/slow.xml"] = _slow(6.0)
         site.routes["/endless.xml"] = _endless
         site.routes["/broken.xml"] = lambda h: FeedSite.reply(

@@ -82,7 +82,7 @@ def busy_site(n: int, page_delay: float) -> FeedSite:
     """A feed of `n` entries whose pages answer slowly, so that a round takes a while."""
     site = FeedSite("Wire")
     rng = random.Random(3)
-    words = "port council ferry storm budget school bridge election harbour vote".split()
+    words = ["port", "council", "ferry", "storm", "budget", "school", "bridge", "vote"]
     for i in range(n):
         text = " ".join(
             f"Report {i} part {j}: " + " ".join(rng.choice(words) for _ in range(30)) + "."
@@ -154,7 +154,10 @@ def test_a_new_feed_entry_is_listed_and_answered_by_an_app_started_before_it(
     assert "Harbour bridge reopens in Port Elling" in cited, text  # the app's store is open now
     assert "Lighthouse keeper retires" not in titles_listed(client)
     site.add("Lighthouse keeper retires", KEEPER)
-    wait_for("the new entry in the app's list", lambda: "Lighthouse keeper retires" in titles_listed(client))
+    wait_for(
+        "the new entry in the app's list",
+        lambda: "Lighthouse keeper retires" in titles_listed(client),
+    )
     text, cited = cited_titles(client, DENSE_QUESTION)
     assert "Lighthouse keeper retires" in cited and "Olsen" in text, text
 
@@ -264,10 +267,11 @@ def test_sigterm_mid_round_stops_cleanly_and_the_next_run_finishes(tmp_path: Pat
         )
         wait_for("the first page fetch", lambda: any(p.startswith("/news/") for p in site.hits))
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=120)
+        _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
         assert "stopping after the article being stored" in err
-        assert consistent(data_dir)["articles"] < 40 if (data_dir / "newsqa.db").exists() else True
+        if (data_dir / "newsqa.db").exists():  # stopped before the round's articles were stored
+            assert consistent(data_dir)["articles"] < 40
         status = watch_status(Settings(data_dir=data_dir))
         assert status.watcher is not None and status.watcher.stopped is not None
         done = subprocess.run(
@@ -318,7 +322,9 @@ def test_a_watch_and_a_manual_ingest_at_once_are_serialised(tmp_path: Path) -> N
                            (ingest_proc.returncode, i_out, i_err)):  # fmt: skip
         assert code == 0 or "another newsqa process is writing" in out + err, (out, err)
     counts = consistent(data_dir)
-    expected = (60 if watch_proc.returncode == 0 else 0) + (60 if ingest_proc.returncode == 0 else 0)
+    expected = (60 if watch_proc.returncode == 0 else 0) + (
+        60 if ingest_proc.returncode == 0 else 0
+    )
     assert counts["articles"] + counts["duplicates"] == expected, (counts, w_out, i_out)
     assert expected >= 60
 
@@ -336,7 +342,9 @@ def test_serve_watch_follows_the_configured_folder(tmp_path: Path) -> None:
         NEWSQA_WATCH=watch_list,
     ) as url:
         client = client_mod.Client(url, verbose=False)
-        (inbox / "keeper.txt").write_text(f"Lighthouse keeper retires\n\n{KEEPER}", encoding="utf-8")
+        (inbox / "keeper.txt").write_text(
+            f"Lighthouse keeper retires\n\n{KEEPER}", encoding="utf-8"
+        )
         wait_for(
             "the dropped file in the app's list",
             lambda: "Lighthouse keeper retires" in titles_listed(client),
