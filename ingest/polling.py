@@ -56,10 +56,10 @@ class Poll:
         """The counts in words: "2 new, 0 updated, 5 unchanged, 0 duplicate, 1 failed"."""
         if self.error:
             return f"failed: {self.error}"
+        if self.not_modified:
+            return "not modified (HTTP 304): nothing to read"
         words = {"ingested": "new"}
         text = ", ".join(f"{self.counts[s]} {words.get(s, s)}" for s in STATUSES)
-        if self.not_modified:
-            text += " (not modified)"
         if self.deferred:
             text += f", {self.deferred} left for the next poll"
         return text

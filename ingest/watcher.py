@@ -187,6 +187,7 @@ def _poll_one(
     rng: random.Random,
 ) -> tuple[Poll, float]:
     """Poll one source, record how it went, and say when it is due again."""
+    state.beat()  # a long round still shows a running watcher
     prev = state.source(source)
     started = time.time()
     p = poll(source, prev, state, settings, stop)

@@ -288,6 +288,9 @@ def watch_status(settings: Settings) -> WatchStatus:
         return WatchStatus(None, ())
     with WatchState(settings, create=False) as state:
         try:
+            tables = {r[0] for r in state.conn.execute("SELECT name FROM sqlite_master")}
+            if not {"sources", "watcher"} <= tables:  # a watcher is creating it right now
+                return WatchStatus(None, ())
             return WatchStatus(state.watcher(), tuple(state.sources()))
         except sqlite3.Error as exc:
             raise StoreWriteError(

@@ -111,7 +111,11 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         feed = site.url("/feed.xml")
         log = (work / "watch.log").open("wb")
         watcher = subprocess.Popen(
-            newsqa("watch", feed, "--every", "2s"), env=env, cwd=work, stdout=log, stderr=log
+            newsqa("watch", feed, site.url("/dead.xml"), "--every", "2s"),
+            env=env,
+            cwd=work,
+            stdout=log,
+            stderr=log,
         )
         try:
             wait_for(
@@ -209,6 +213,7 @@ def test_the_library_tab_shows_the_watched_feed(desk: dict[str, Any]) -> None:
             )
             shown = page.locator("#nq-watch").inner_text()
             assert site.url("/feed.xml") in shown and "2 articles" in shown, shown
+            assert "failing" in shown and "HTTP 404" in shown, shown  # the dead feed, by name
             page.locator("#nq-watch").scroll_into_view_if_needed()
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "ui-watch.png"), full_page=True)
