@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from qa.core.dates import parse_date
+from qa.core.durations import format_duration, parse_duration
 from qa.core.errors import (
     ConfigError,
     IngestError,
@@ -40,7 +41,7 @@ from qa.core.schema import (
     RawArticle,
     StoreStats,
 )
-from qa.core.settings import ANSWERERS, Settings, load_settings
+from qa.core.settings import ANSWERERS, Settings, WatchSource, load_settings
 
 if TYPE_CHECKING:
     from qa.answering.asking import ask, ask_stream
@@ -76,12 +77,15 @@ __all__ = [
     "StoreNotFoundError",
     "StoreStats",
     "StoreWriteError",
+    "WatchSource",
     "ask",
     "ask_stream",
     "check",
+    "format_duration",
     "get_embedder",
     "load_settings",
     "parse_date",
+    "parse_duration",
     "repair",
 ]
 
