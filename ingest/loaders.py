@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ingest.decoding import NotTextError, declared_charset, decode_bytes
-from ingest.fetch import fetch, is_http_url
+from ingest.fetch import Fetched, fetch, is_http_url
 from ingest.htmltext import looks_like_html_document
 from ingest.raw import LoadError, RawArticle
 from qa.core.errors import IngestError
@@ -82,7 +82,7 @@ def _expand_one(source: str) -> Iterator[str | LoadError]:
     elif is_http_url(source):
         yield source.strip()
     elif os.path.isdir(source):
-        files = list(_folder_files(Path(source)))
+        files = list(folder_files(Path(source)))
         if not files:
             yield LoadError(source, "the folder holds no files (hidden ones are skipped)")
         yield from files
@@ -93,14 +93,14 @@ def _expand_one(source: str) -> Iterator[str | LoadError]:
         if not matches:
             yield LoadError(source, "no files match this pattern")
         for match in matches:
-            yield from _folder_files(Path(match)) if os.path.isdir(match) else [match]
+            yield from folder_files(Path(match)) if os.path.isdir(match) else [match]
     elif other := _other_scheme(source):
         yield LoadError(source, f"only http(s) URLs can be ingested, not {other}: URLs")
     else:
         yield LoadError(source, "no such file or folder; check the path")
 
 
-def _folder_files(folder: Path) -> Iterator[str]:
+def folder_files(folder: Path) -> Iterator[str]:
     """Files under `folder`, recursively, sorted by path, without hidden files or folders."""
     found: list[tuple[tuple[str, ...], str]] = []
     for root, dirs, files in os.walk(folder):
@@ -229,19 +229,37 @@ def _load_url(url: str, settings: Settings) -> list[RawArticle | LoadError]:
         fetched = fetch(url, settings)
     except IngestError as exc:
         return [LoadError(url, str(exc))]
-    ctype = fetched.content_type
-    fmt = _MEDIA_FORMATS.get(ctype)
-    if fmt is None and ctype.endswith("+json"):
-        fmt = "json"
-    elif fmt is None and ctype.endswith("+xml"):
-        fmt = "xml"
+    return load_fetched(fetched, url, settings)
+
+
+def fetched_format(fetched: Fetched) -> str | None:
+    """The format of a downloaded body ("feed", "html", "json", ...; None: sniff it), from its
+    content type, the URL's extension and, for a feed, its first element."""
+    fmt = _media_format(fetched.content_type)
     url_ext = os.path.splitext(fetched.url.split("?")[0].split("#")[0])[1].lower()
-    if fmt is None and _BINARY_MEDIA.search(ctype):
-        return [LoadError(url, f"unsupported content type {ctype} at {fetched.url}; {SUPPORTED}")]
     if fmt in (None, "txt"):
         fmt = FORMAT_BY_EXTENSION.get(url_ext, fmt)
     if fmt != "json" and fmt != "jsonl" and looks_like_feed(fetched.body):
         fmt = "feed"
+    return fmt
+
+
+def _media_format(ctype: str) -> str | None:
+    fmt = _MEDIA_FORMATS.get(ctype)
+    if fmt is None and ctype.endswith("+json"):
+        return "json"
+    if fmt is None and ctype.endswith("+xml"):
+        return "xml"
+    return fmt
+
+
+def load_fetched(fetched: Fetched, url: str, settings: Settings) -> list[RawArticle | LoadError]:
+    """Read a downloaded body (a page, a feed, a JSON file, ...) as `load_item` reads a URL;
+    `url` is the origin. Never raises for bad content."""
+    ctype = fetched.content_type
+    if _media_format(ctype) is None and _BINARY_MEDIA.search(ctype):
+        return [LoadError(url, f"unsupported content type {ctype} at {fetched.url}; {SUPPORTED}")]
+    fmt = fetched_format(fetched)
     results = parse_bytes(
         fetched.body, url, fmt, settings, declared=fetched.charset, page_url=fetched.url
     )

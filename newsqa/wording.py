@@ -1,4 +1,5 @@
-"""Wording the views share: counted nouns ("1 chunk", "2 chunks") and a day for people."""
+"""Wording the views share: counted nouns ("1 chunk", "2 chunks"), a day, and a moment relative to
+now ("3m ago", "in 12m") for people."""
 
 from __future__ import annotations
 
@@ -19,3 +20,15 @@ def fmt_date(published: str | None) -> str:
     except ValueError:
         return published[:10]
     return f"{day.day} {day:%b %Y}"
+
+
+def relative(moment: float | None, now: float) -> str:
+    """'12s ago', 'in 14m', 'now'; '—' when there is no moment (Unix seconds)."""
+    from qa import format_duration
+
+    if moment is None:
+        return "—"
+    delta = moment - now
+    if abs(delta) < 1:
+        return "now"
+    return f"in {format_duration(delta)}" if delta > 0 else f"{format_duration(-delta)} ago"

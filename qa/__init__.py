@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from qa.core.dates import parse_date
+from qa.core.durations import format_duration, parse_duration
 from qa.core.errors import (
     ConfigError,
     IngestError,
@@ -41,7 +42,7 @@ from qa.core.schema import (
     StoreStats,
     Version,
 )
-from qa.core.settings import ANSWERERS, Settings, load_settings
+from qa.core.settings import ANSWERERS, Settings, WatchSource, load_settings
 
 if TYPE_CHECKING:
     from qa.answering.asking import ask, ask_stream
@@ -78,12 +79,15 @@ __all__ = [
     "StoreStats",
     "StoreWriteError",
     "Version",
+    "WatchSource",
     "ask",
     "ask_stream",
     "check",
+    "format_duration",
     "get_embedder",
     "load_settings",
     "parse_date",
+    "parse_duration",
     "repair",
 ]
 

@@ -46,9 +46,13 @@ class ScriptedReader:
         self.script = script
         self.default = default
         self.calls: list[tuple[str, list[str]]] = []
+        self.titles: list[list[str]] = []
 
-    def score(self, question: str, texts: Sequence[str]) -> list[ReaderScore]:
+    def score(
+        self, question: str, texts: Sequence[str], titles: Sequence[str] | None = None
+    ) -> list[ReaderScore]:
         self.calls.append((question, list(texts)))
+        self.titles.append(list(titles or []))
         out = []
         for t in texts:
             hit = next((k for k in self.script if k in t), None)
@@ -69,7 +73,7 @@ def store_settings(settings: Settings, tmp_path: Path) -> Settings:
 
 
 def _use(monkeypatch: pytest.MonkeyPatch, reader: ScriptedReader) -> None:
-    monkeypatch.setattr(extractive, "get_reader", lambda: reader)
+    monkeypatch.setattr(extractive, "get_reader", lambda model_file=None: reader)
 
 
 def test_the_best_rated_sentence_leads_and_its_short_answer_is_marked_in_the_quote(
@@ -94,6 +98,10 @@ def test_the_best_rated_sentence_leads_and_its_short_answer_is_marked_in_the_quo
         store.close()
     assert answer.diagnostics.evidence == pytest.approx(0.93)
     assert len(reader.calls) == 1 and len(reader.calls[0][1]) <= store_settings.reader_candidates
+    # each sentence goes to the reader with the title of its article
+    titles = {a["title"] for a in ARTICLES}
+    assert len(reader.titles[0]) == len(reader.calls[0][1])
+    assert set(reader.titles[0]) <= titles and "Council passes Riverton budget" in reader.titles[0]
 
 
 def test_nothing_reaching_the_threshold_is_a_refusal_with_related_passages(

@@ -228,6 +228,19 @@ def test_encoder_marks_text_tokens_and_offsets_point_into_the_text() -> None:
     assert span == (first, first + 3)
     a, b = enc.offsets[0][span[0]][0], enc.offsets[0][span[1]][1]
     assert texts[0][a:b] == "$48.1"
+    # with titles: each comes after its text, is read as context, and is never part of a span
+    titled = encode_pairs(tok, "How much was the budget?", texts, ["Riverton budget", "", "T"])
+    assert np.array_equal(titled.text_mask[1], enc.text_mask[1])  # no title: as before
+    for i in range(len(texts)):
+        inside = np.flatnonzero(titled.text_mask[i])
+        assert [titled.offsets[i][k] for k in inside] == [
+            enc.offsets[i][k] for k in np.flatnonzero(enc.text_mask[i])
+        ][: len(inside)]
+        assert titled.ids.shape[1] <= MAX_TOKENS
+    row = titled.ids[0][titled.mask[0] == 1].tolist()
+    title_ids = tok.encode("Riverton budget", add_special_tokens=False).ids
+    assert row[-len(title_ids) - 1 : -1] == title_ids and row[-1] == tok.token_to_id("[SEP]")
+    assert titled.text_mask[0][len(row) - len(title_ids) - 1 :].sum() == 0
 
 
 @pytest.mark.e2e
@@ -243,6 +256,13 @@ def test_a_few_training_steps_export_a_model_that_loads_and_scores(
     model_dir = bundled_model_dir()
     rows = tr.to_rows(load_tokenizer(model_dir), examples)
     assert rows and any(r.label == 1.0 for r in rows)
+    # a question's sentences stay in one batch, for the listwise loss
+    for batch in tr.batches(rows, 4, __import__("random").Random(0)):
+        groups = {r.group for r in batch}
+        assert all(
+            sum(1 for r in rows if r.group == g) == sum(1 for r in batch if r.group == g)
+            for g in groups
+        )
     for r in rows:
         if r.label:
             assert r.text_mask[r.start] == 1 and r.text_mask[r.end] == 1 and r.start <= r.end

@@ -58,7 +58,9 @@ class ScriptedReader:
         self.script = script
         self.calls: list[tuple[str, list[str]]] = []
 
-    def score(self, question: str, texts: Sequence[str]) -> list[ReaderScore]:
+    def score(
+        self, question: str, texts: Sequence[str], titles: Sequence[str] | None = None
+    ) -> list[ReaderScore]:
         self.calls.append((question, list(texts)))
         out = []
         for t in texts:
@@ -80,7 +82,7 @@ def _store(settings: Settings, tmp_path: Path, *articles: dict[str, Any]) -> Set
 
 def _use(monkeypatch: pytest.MonkeyPatch, script: dict[str, float]) -> ScriptedReader:
     reader = ScriptedReader(script)
-    monkeypatch.setattr(extractive, "get_reader", lambda: reader)
+    monkeypatch.setattr(extractive, "get_reader", lambda model=None: reader)
     return reader
 
 

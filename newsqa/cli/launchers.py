@@ -92,13 +92,24 @@ def serve(
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 7860,
     data_dir: DataDir = None,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "--watch",
+            help="Also poll the sources in the watch tables of newsqa.toml in the app's process "
+            "(as `newsqa watch`).",
+        ),
+    ] = False,
 ) -> None:
-    """Open the chat UI (the same as `python app.py`); ingests seeds/ first into an empty store."""
+    """Open the chat UI (the same as `python app.py`); ingests seeds/ first into an empty store.
+    With --watch it is a one-command news desk: the configured feeds are followed as well."""
     from newsqa.ui.serve import main as serve_ui
 
     argv = ["--host", host, "--port", str(port)]
     if data_dir:
         argv += ["--data-dir", str(data_dir)]
+    if watch:
+        argv.append("--watch")
     rv = serve_ui(argv)
     if rv:
         raise typer.Exit(int(rv))

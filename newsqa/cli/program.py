@@ -13,6 +13,7 @@ import typer
 from newsqa.cli.launchers import eval_, serve
 from newsqa.cli.questions import ask, chat
 from newsqa.cli.storage import delete, ingest, list_, repair, stats
+from newsqa.cli.watching import watch
 from qa import NewsQAError
 
 app = typer.Typer(
@@ -42,6 +43,7 @@ def command(fn: Callable[..., Any], name: str | None = None) -> None:
 
 
 command(ingest)
+command(watch)
 command(list_, "list")
 command(delete)
 command(stats)

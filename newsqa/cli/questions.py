@@ -130,7 +130,8 @@ def chat(
                 continue
             try:
                 q = replace(options, question=question, history=tuple(history))
-                answer = ask_streaming(q, settings=s, store=store)
+                # no store=: the process's shared store, which sees other processes' writes
+                answer = ask_streaming(q, settings=s)
             except NewsQAError as exc:
                 typer.echo(f"error: {exc}", err=True)
                 continue

@@ -25,6 +25,7 @@ from newsqa.ui.library import (
     table_label,
 )
 from newsqa.ui.uploads import pasted_article, stage_uploads
+from newsqa.ui.watchview import watch_html
 from newsqa.wording import plural
 from qa import ConfigError, StoreNotFoundError
 
@@ -261,6 +262,17 @@ class Actions(ChatActions):
             raise gr.Error(describe(exc), print_exception=False) from None
 
     # --- refreshing the views after a page load, an ingest or a delete ------------------------
+    def watch_view(self) -> str:
+        """UI: the watch view (HTML) as the watch state file is now."""
+        import time
+
+        from ingest import watch_status
+
+        try:
+            return watch_html(watch_status(self.settings), time.time())
+        except Exception as exc:  # an unreadable state file: say what to do, keep serving
+            return notice_html(describe(exc))
+
     def refresh(self, search: str = "") -> tuple[Any, ...]:
         """(status, example group, *example buttons, outlet filter, table, delete picker) as the
         store is now."""

@@ -17,6 +17,7 @@ from qa import Settings
 
 DATE_HINT = "e.g. 2022-06-17"  # June 17, 2022, 2022-06 and 2022 are read too (qa.parse_date)
 DATE_CHARS = 40
+WATCH_REFRESH = 5.0  # seconds between updates of the watch view
 
 
 def build_app(settings: Settings) -> gr.Blocks:
@@ -156,6 +157,9 @@ def build_app(settings: Settings) -> gr.Blocks:
                         )
                         paste_btn = gr.Button("Add text", elem_id="nq-add-text")
                 report = gr.HTML(elem_id="nq-report")
+                gr.Markdown("#### Watched sources")
+                watched = gr.HTML(elem_id="nq-watch")
+                watch_timer = gr.Timer(WATCH_REFRESH)
                 gr.Markdown("#### Stored articles")
                 with gr.Row():
                     search = gr.Textbox(
@@ -252,6 +256,11 @@ def build_app(settings: Settings) -> gr.Blocks:
             actions.ui_delete, [to_delete, search], [delete_msg, *views], api_visibility=private
         ).then(lambda: [], None, to_delete, api_visibility=private)
         demo.load(actions.refresh, search, views, api_visibility=private)
+        demo.load(actions.watch_view, None, watched, api_visibility=private)
+        watch_timer.tick(
+            actions.watch_view, None, watched, api_visibility=private, show_progress="hidden"
+        )
+        refresh_btn.click(actions.watch_view, None, watched, api_visibility=private)
 
         gr.api(
             actions.api_ask,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -47,7 +48,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
             "  python app.py                                  only this computer, port 7860\n"
             "  NEWSQA_AUTH=desk:s3cret python app.py --host 0.0.0.0 --port 8080\n"
             "                                                 the newsroom network, with a login\n"
-            "  python app.py --data-dir archive/ --no-seed    another store, as it is"
+            "  python app.py --data-dir archive/ --no-seed    another store, as it is\n"
+            "  python app.py --watch                          a news desk: also follow the\n"
+            "                                                 [[watch]] sources of newsqa.toml"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -72,6 +75,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--no-seed", action="store_true", help="do not ingest seeds/ when the store is empty"
+    )
+    parser.add_argument(
+        "--watch",
+        action="store_true",
+        help="also poll the [[watch]] sources of newsqa.toml (NEWSQA_WATCH) in this process, "
+        "as `newsqa watch` does; the Library tab shows them",
     )
     args = parser.parse_args(argv)
     if not 0 < args.port < 65536:
@@ -159,6 +168,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NewsQAError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    if args.watch and not settings.watch:
+        print(
+            'error: --watch needs sources: add [[watch]] tables (source = "...", every = '
+            '"15m") to newsqa.toml or set NEWSQA_WATCH, or run `newsqa watch SOURCE...` beside '
+            "the app",
+            file=sys.stderr,
+        )
+        return 2
     from newsqa.ui.layout import build_app  # imports gradio: only once the options are good
 
     demo = build_app(settings)
@@ -184,6 +201,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"public link: {share_url}", file=sys.stderr)
     if warning:
         print(warning, file=sys.stderr)
+    watcher = start_watcher(settings) if args.watch else None
     print("Press Ctrl+C to stop.", file=sys.stderr, flush=True)
-    demo.block_thread()
+    try:
+        demo.block_thread()
+    finally:
+        if watcher is not None:
+            stop_watcher(*watcher)
     return 0
+
+
+def start_watcher(settings: Settings) -> tuple[threading.Thread, threading.Event]:
+    """Run `ingest.watch` over the configured sources in a thread of this process; each round's
+    line goes to stderr, and an error ends the watcher (said on stderr) but not the app."""
+    from ingest import watch
+
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            watch(None, settings, stop=stop, on_round=lambda r: print(r.line(), file=sys.stderr,
+                                                                       flush=True))  # fmt: skip
+        except NewsQAError as exc:
+            print(f"error: the watcher stopped: {exc}", file=sys.stderr, flush=True)
+
+    thread = threading.Thread(target=run, name="newsqa-watch", daemon=True)
+    thread.start()
+    n = len(settings.watch)
+    print(f"Watching {n} source{'s' if n != 1 else ''} in this process.", file=sys.stderr)
+    return thread, stop
+
+
+def stop_watcher(thread: threading.Thread, stop: threading.Event, wait: float = 30.0) -> None:
+    """Ask the watcher to stop after the article being stored, and wait for it a while."""
+    stop.set()
+    thread.join(timeout=wait)

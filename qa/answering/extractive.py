@@ -250,11 +250,12 @@ def _read(
     store: Store | None = None,
 ) -> Answer:
     """Rate the shortlist with the reader; quote what answers, or refuse."""
-    reader = get_reader()
+    reader = get_reader(settings.reader_model)
     texts = [s.text for s in shortlist]
-    scores = reader.score(asked[0], texts)
+    titles = [s.passage.title or "" for s in shortlist]
+    scores = reader.score(asked[0], texts, titles)
     for other in asked[1:]:  # the best reading of each sentence counts
-        again = reader.score(other, texts)
+        again = reader.score(other, texts, titles)
         scores = [max(a, b, key=lambda x: x.p) for a, b in zip(scores, again, strict=True)]
     for s, sc in zip(shortlist, scores, strict=True):
         s.score = sc.p
@@ -265,7 +266,7 @@ def _read(
     threshold = (
         settings.reader_threshold
         if settings.reader_threshold is not None
-        else calibrated_threshold()
+        else calibrated_threshold(settings.reader_model)
     )
     if best.score < threshold:
         return _refusal(question, passages, retrieval, t0, best.score)
@@ -307,13 +308,16 @@ def _answer(
     found = None
     if floor > float("-inf"):  # with the reader: what do the other articles answer?
         ask_again = not retrieval.carried  # (a follow-up is read with words the reader lacks here)
+        reader = get_reader(settings.reader_model)
         found = find_versions(
             ranked,
             floor,
             store,
             passages=passages,
             keywords=retrieval.keywords,
-            rate=(lambda texts: get_reader().score(question, texts)) if ask_again else None,
+            rate=(
+                (lambda texts, titles: reader.score(question, texts, titles)) if ask_again else None
+            ),
         )
     if found is not None and found.agreement == "differ":  # each version, never blended
         done = differ_text(found, settings.answer_max_words)

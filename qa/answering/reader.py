@@ -1,8 +1,10 @@
 """The reader: a small trained model that says whether a sentence answers a question, and where.
 
-It reads `[CLS] question [SEP] sentence [SEP]` and gives the probability that the sentence
-answers the question and the most likely answer span inside it (SQuAD 2.0 style: an answerability
-head on [CLS] and start/end heads over the sentence's tokens). The shipped file is MiniLM-L6
+It reads `[CLS] question [SEP] sentence [SEP] title [SEP]` (the title of the sentence's article,
+when the model was trained with it: `reader.json` says so) and gives the probability that the
+sentence answers the question and the most likely answer span inside it (SQuAD 2.0 style: an
+answerability head on [CLS] and start/end heads over the sentence's tokens; the title is context
+only, never part of a span). The shipped file is MiniLM-L6
 fine-tuned by `python -m benchmarks.train_reader`, int8 ONNX, run by ONNX Runtime: no torch on
 the ask path. Its model card is `qa/models/READER.md`.
 """
@@ -30,6 +32,7 @@ MAX_TOKENS = (
     128  # question + sentence; longer sentences are cut (the span must lie in what is read)
 )
 MAX_QUESTION_TOKENS = 40
+MAX_TITLE_TOKENS = 16
 MAX_SPAN_TOKENS = 30
 
 
@@ -72,27 +75,46 @@ def _clean(text: str) -> str:
     return _SURROGATE.sub("\ufffd", text)
 
 
-def encode_pairs(tokenizer: Any, question: str, texts: Sequence[str]) -> Encoded:
-    """Tokenise `question` with each text, the question cut to MAX_QUESTION_TOKENS and the text
-    to what fits in MAX_TOKENS. Training uses this function too, so both read alike."""
+def encode_pairs(
+    tokenizer: Any,
+    question: str,
+    texts: Sequence[str],
+    titles: Sequence[str] | None = None,
+) -> Encoded:
+    """Tokenise `question` with each text (and, when given, its title after the text), the
+    question cut to MAX_QUESTION_TOKENS, the title to MAX_TITLE_TOKENS and the text to what fits in
+    MAX_TOKENS. Training uses this function too, so both read alike."""
     question = _clean(question)
     texts = [_clean(t) for t in texts]
     q = tokenizer.encode(question, add_special_tokens=False)
     q_ids = q.ids[:MAX_QUESTION_TOKENS]
-    room = MAX_TOKENS - len(q_ids) - 3
     cls_id = tokenizer.token_to_id("[CLS]")
     sep_id = tokenizer.token_to_id("[SEP]")
+    if titles is not None:
+        title_ids = [
+            enc.ids[:MAX_TITLE_TOKENS] if t else []
+            for t, enc in zip(
+                titles,
+                tokenizer.encode_batch([_clean(t or "") for t in titles], add_special_tokens=False),
+                strict=True,
+            )
+        ]
+    else:
+        title_ids = [[] for _ in texts]
     rows: list[list[int]] = []
     types: list[list[int]] = []
     tmask: list[list[int]] = []
     offsets: list[list[tuple[int, int]]] = []
-    for enc in tokenizer.encode_batch(list(texts), add_special_tokens=False):
+    encoded = tokenizer.encode_batch(list(texts), add_special_tokens=False)
+    for enc, t_title in zip(encoded, title_ids, strict=True):
+        tail = [*t_title, sep_id] if t_title else []
+        room = MAX_TOKENS - len(q_ids) - 3 - len(tail)
         t_ids = enc.ids[:room]
         t_off = enc.offsets[:room]
-        rows.append([cls_id, *q_ids, sep_id, *t_ids, sep_id])
-        types.append([0] * (len(q_ids) + 2) + [1] * (len(t_ids) + 1))
-        tmask.append([0] * (len(q_ids) + 2) + [1] * len(t_ids) + [0])
-        offsets.append([(0, 0)] * (len(q_ids) + 2) + list(t_off) + [(0, 0)])
+        rows.append([cls_id, *q_ids, sep_id, *t_ids, sep_id, *tail])
+        types.append([0] * (len(q_ids) + 2) + [1] * (len(t_ids) + 1 + len(tail)))
+        tmask.append([0] * (len(q_ids) + 2) + [1] * len(t_ids) + [0] * (1 + len(tail)))
+        offsets.append([(0, 0)] * (len(q_ids) + 2) + list(t_off) + [(0, 0)] * (1 + len(tail)))
     width = max((len(r) for r in rows), default=0)
     n = len(rows)
     ids = np.zeros((n, width), dtype=np.int64)
@@ -143,6 +165,9 @@ class Reader:
         self._session: Any = None
         self._tokenizer: Any = None
         self._lock = threading.Lock()
+        meta = reader_meta(model_file.with_name(META_FILE.name))
+        # models trained before titles were read have no "context" entry
+        self.reads_titles = meta.get("context") == "title"
 
     def _load(self) -> None:
         if not self.model_file.is_file():
@@ -163,14 +188,19 @@ class Reader:
         )
         self._tokenizer = load_tokenizer(self._tokenizer_dir or bundled_model_dir())
 
-    def score(self, question: str, texts: Sequence[str]) -> list[ReaderScore]:
-        """Score each text against the question (one batch)."""
+    def score(
+        self, question: str, texts: Sequence[str], titles: Sequence[str] | None = None
+    ) -> list[ReaderScore]:
+        """Score each text against the question (one batch). `titles` (one per text: the title
+        of its article) are read as context when the model was trained with them."""
         if not texts:
             return []
         with self._lock:
             if self._session is None:
                 self._load()
-            enc = encode_pairs(self._tokenizer, question, texts)
+            enc = encode_pairs(
+                self._tokenizer, question, texts, titles if self.reads_titles else None
+            )
             answer, start, end = self._session.run(
                 ["answer_logit", "start_logits", "end_logits"],
                 {"input_ids": enc.ids, "attention_mask": enc.mask, "token_type_ids": enc.types},
@@ -188,17 +218,24 @@ class Reader:
 
 
 @lru_cache(maxsize=4)
-def get_reader(model_file: str = str(MODEL_FILE)) -> Reader:
-    """One reader per model file per process (expensive to load, cheap to keep)."""
+def _reader(model_file: str) -> Reader:
     return Reader(Path(model_file))
 
 
-@lru_cache(maxsize=4)
-def calibrated_threshold(meta_file: Path = META_FILE) -> float:
-    """The refusal threshold the training run calibrated on held-out data (0.5 if unrecorded)."""
-    return float(reader_meta(meta_file).get("threshold", 0.5))
+def get_reader(model_file: Path | None = None) -> Reader:
+    """One reader per model file per process (expensive to load, cheap to keep); `None` is the
+    shipped model."""
+    return _reader(str(model_file or MODEL_FILE))
 
 
+def calibrated_threshold(model_file: Path | None = None) -> float:
+    """The refusal threshold the training run calibrated on held-out data for `model_file` (the
+    shipped model when None; 0.5 if unrecorded)."""
+    meta = (model_file or MODEL_FILE).with_name(META_FILE.name)
+    return float(reader_meta(meta).get("threshold", 0.5))
+
+
+@lru_cache(maxsize=8)
 def reader_meta(meta_file: Path = META_FILE) -> dict[str, Any]:
     """What the training run recorded beside the model (threshold, metrics, sha256)."""
     if not meta_file.is_file():

@@ -66,7 +66,7 @@ class Score(Protocol):
     def end(self) -> int | None: ...
 
 
-Rate = Callable[[Sequence[str]], Sequence[Score]]
+Rate = Callable[[Sequence[str], Sequence[str]], Sequence[Score]]  # (texts, their titles)
 
 
 @dataclass(frozen=True)
@@ -185,7 +185,8 @@ def more_candidates(
     if not found:
         return []
     out = []
-    for c, sc in zip(found, rate([c.text for c in found]), strict=True):
+    scores = rate([c.text for c in found], [c.passage.title or "" for c in found])
+    for c, sc in zip(found, scores, strict=True):
         span = (sc.start, sc.end) if sc.start is not None and sc.end is not None else None
         out.append(_Candidate(c.passage, c.start, c.end, c.text, sc.p, span))
     return out
@@ -251,7 +252,7 @@ def find_versions(
         passages: the retrieved passages; with `rate`, the articles among them that had no
             sentence rated get one rated now (`more_candidates`).
         keywords: the question's words, to pick those sentences.
-        rate: the reader, asked the question: texts -> scores.
+        rate: the reader, asked the question: (texts, their articles' titles) -> scores.
 
     Returns:
         None when the best sentence has no short answer; else the groups (the best sentence's

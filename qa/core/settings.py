@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal, get_args
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -16,6 +16,31 @@ from pydantic_settings import (
 
 Answerer = Literal["extractive", "local", "openai", "ollama"]
 ANSWERERS: tuple[str, ...] = get_args(Answerer)  # the one list of answerers
+
+
+def _seconds(value: object) -> object:
+    """A duration setting: "15m", "90s", "1h30m" or a number of seconds."""
+    from qa.core.durations import parse_duration
+
+    if value is None or isinstance(value, bool):
+        return value
+    return parse_duration(value) if isinstance(value, (str, int, float)) else value
+
+
+class WatchSource(BaseModel):
+    """One watched source, a `[[watch]]` table of newsqa.toml: `source = "https://.../feed.xml"`,
+    optionally `every = "15m"`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str = Field(min_length=1, description="An RSS/Atom feed or page URL, or a folder.")
+    every: float | None = Field(
+        default=None,
+        gt=0,
+        description='Time between polls ("15m", "1h", or seconds); unset: watch_every.',
+    )
+
+    _every = field_validator("every", mode="before")(_seconds)
 
 
 class Settings(BaseSettings):
@@ -112,6 +137,36 @@ class Settings(BaseSettings):
     )
     max_feed_entries: int = Field(
         default=500, ge=1, description="Entries read from one RSS/Atom feed."
+    )
+    watch: tuple[WatchSource, ...] = Field(
+        default=(),
+        description=(
+            "Sources `newsqa watch` (with no arguments) and `newsqa serve --watch` poll: "
+            "[[watch]] tables in newsqa.toml, or NEWSQA_WATCH as a JSON list."
+        ),
+    )
+    watch_every: float = Field(
+        default=900.0,
+        gt=0,
+        description='Time between polls of a watched source ("15m", "1h", or seconds).',
+    )
+    watch_max_articles: int = Field(
+        default=50,
+        ge=1,
+        description="Most new or changed articles one watched source adds per round; the rest "
+        "wait for the next round.",
+    )
+    watch_max_backoff: float = Field(
+        default=6 * 3600.0,
+        gt=0,
+        description="Longest wait before polling a failing source again (the wait doubles "
+        "with each failure in a row).",
+    )
+    watch_jitter: float = Field(
+        default=0.1,
+        ge=0.0,
+        le=0.5,
+        description="Random spread of poll times, as a fraction of the interval.",
     )
     duplicate_threshold: float = Field(
         default=0.9,
@@ -238,6 +293,13 @@ class Settings(BaseSettings):
             "and article rank (its cost grows with this)."
         ),
     )
+    reader_model: Path | None = Field(
+        default=None,
+        description=(
+            "The reader model file (int8 ONNX, with its reader.json beside it); unset = the "
+            "one newsqa ships (qa/models/reader.int8.onnx). For trying a retrained reader."
+        ),
+    )
     reader_threshold: float | None = Field(
         default=None,
         ge=0.0,
@@ -304,6 +366,8 @@ class Settings(BaseSettings):
         if self.chunk_overlap >= self.chunk_size:
             raise ValueError("chunk_overlap must be smaller than chunk_size")
         return self
+
+    _durations = field_validator("watch_every", "watch_max_backoff", mode="before")(_seconds)
 
     @field_validator("auth")
     @classmethod
