@@ -8,7 +8,9 @@ fresh store (the real ONNX embedder and the shipped reader), asks each case's qu
 to its articles (`article_ids`), and prints per kind of case: how many were answered, how many
 answered "differ", and for planted disagreements how many named both the original and the
 planted value. Then recall and precision of "differ" and the false "differ" rate on pairs that
-agree. `--split dev` / `test` keeps one half of the cases (by a hash of their id).
+agree. `--split dev` / `test` keeps one half of the cases (by a hash of their id); by default
+all cases run and the table is printed for the test half, the dev half (where the rules were
+developed) and all of them.
 """
 
 from __future__ import annotations
@@ -245,6 +247,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"{len(outcomes)} cases ({args.split}), seed {args.seed}; ingest {json.dumps(info)}; {seconds:.0f} s in all\n"
     )
+    if args.split == "all":  # the test half first: the dev half is the one rules were tried on
+        for half in ("test", "dev"):
+            print(f"### {half} half\n\n{table([o for o in outcomes if o.case.split == half])}\n")
+        print("### all cases\n")
     print(table(outcomes))
     if args.show_misses:
         print("\n" + misses(outcomes))
