@@ -74,6 +74,9 @@ class Outcome:
 
 
 def _holds(version: str, value: str) -> bool:
+    """The version names the value ("International Swimming Federation" holds "The
+    International Swimming": the case builder's span may be longer or shorter)."""
+    version, value = version.removeprefix("The "), value.removeprefix("The ")
     return value in version or version in value or compare(version, value)
 
 

@@ -250,7 +250,17 @@ def planted_cases(
     articles: list[NewsArticle], pool: list[int], rng: random.Random, n: int
 ) -> list[Case]:
     """Planted disagreements, untouched copies and copies with another change, from `pool`."""
-    surnames = sorted({m.split()[-1] for a in articles for m in _CAPS.findall(a.text)})
+    # planted surnames: capitalised last words of names that the corpus never writes in lower
+    # case ("Since" or "Will" would not read as a name)
+    lower = {w for a in articles for w in re.findall(r"\b[a-z]+\b", a.text)}
+    surnames = sorted(
+        {
+            w
+            for a in articles
+            for m in _CAPS.findall(a.text)
+            if (w := m.split()[-1]).lower() not in lower
+        }
+    )
     cases: list[Case] = []
     order = list(pool)
     rng.shuffle(order)

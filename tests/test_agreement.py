@@ -192,6 +192,8 @@ INSIDE = [
     ("But the council", "text:but the council"),  # a capitalised function word is no name
     ("it may rain", "text:it may rain"),  # "may" alone is no date
     ("Old Kumar’s Almanac", "name:old kumar almanac"),  # a curly possessive
+    ("on Tuesday", "day:tue"),  # a weekday is no name
+    ("Monroe County", "name:monroe county"),
 ]
 
 
@@ -217,6 +219,10 @@ COMPARABLE = [
     ("Tom Hadley", "13 March 2025", False),
     ("at city hall", "in the council chamber", False),  # phrases never disagree
     ("at city hall", "at city hall", False),
+    ("960", "SMACS 0723", True),  # a figure read from inside the other answer
+    ("Tom Hadley", "13 March 2025", False),  # a month is no name
+    ("Tom Hadley", "on Tuesday", False),
+    ("on Tuesday", "Wednesday", True),
 ]
 
 

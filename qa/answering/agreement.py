@@ -21,6 +21,7 @@ Keys, by kind (tried in this order):
 - Names -> "name:tom hadley": when every word is capitalised (particles and articles aside). Case,
   accents, punctuation and possessives are folded, and leading articles and leading titles dropped
   ("The Riverton Daily Ledger" -> "name:riverton daily ledger", "Mayor Tom Hadley" -> "name:tom hadley").
+- Weekdays -> "day:tue" ("Tuesday", "on Tuesday"): set beside another weekday only.
 - A phrase that holds one of these ("Nov. 3 and plans to ...", "the Nara Medical University
   hospital", "up 12% from last year") -> the first date in it (with a day or a year), else the
   first figure written with digits (not inside a word: "Covid-19" is none), else the first run
@@ -67,6 +68,7 @@ from qa.answering.value_words import (
     _TENS,
     _TITLES,
     _UNITS,
+    _WEEKDAYS,
 )
 
 __all__ = ["comparable", "compare", "group_versions", "normalize_value"]
@@ -235,6 +237,9 @@ def _name_or_text(original: str, folded: str) -> _Value:
         w[0].isupper() or w.lower() in _PARTICLES or w[0].isdigit() for w in words
     )
     tokens = [_fold(w) for w in words]
+    day = [t for t in tokens if t not in ("on", "at", "by", "last", "next", "this")]
+    if len(day) == 1 and re.fullmatch(_WEEKDAYS, day[0].rstrip(".")):
+        return _Value("day", "day:" + day[0].rstrip(".")[:3], (day[0][:3],))  # "on Tuesday"
     if capitalised:
         while len(tokens) > 1 and tokens[0].rstrip(".") in _TITLES:
             tokens = tokens[1:]
@@ -261,17 +266,24 @@ _NOT_NAMES = _words_of(
 )
 
 
-def _inside(text: str, folded: str) -> _Value | None:
-    """A date, figure or name inside a longer phrase (see the module docstring)."""
-    for pattern in _DATE_INSIDE:
+def _inside(
+    text: str, folded: str, kinds: tuple[str, ...] = ("date", "num", "name")
+) -> _Value | None:
+    """A date, figure or name (of `kinds`) inside a longer phrase (see the module docstring)."""
+    for pattern in _DATE_INSIDE if "date" in kinds else ():
         m = pattern.search(folded)
         if m is not None and (found := _date(m.group())) is not None:
             return found
-    m = _FIGURE_INSIDE.search(folded)
+    m = _FIGURE_INSIDE.search(folded) if "num" in kinds else None
     if m is not None and (found := _number(folded[m.start() :])) is not None:
         return found
-    for run in _CAPS_RUN.finditer(text):
-        words = [w for w in run.group().split() if _fold(w).strip(".'") not in _NOT_NAMES]
+    for run in _CAPS_RUN.finditer(text) if "name" in kinds else ():
+        words = [
+            w
+            for w in run.group().split()
+            if (f := _fold(w).strip(".'")) not in _NOT_NAMES and f not in _MONTHS
+            and not re.fullmatch(_WEEKDAYS, f)
+        ]  # fmt: skip
         name = " ".join(words)
         if words and (found := _name_or_text(name, _fold(name))).kind == "name":
             return found
@@ -361,7 +373,8 @@ def compare(a: str, b: str, *, rounding: bool = False) -> bool:
 
 def comparable(a: str, b: str) -> bool:
     """Whether two short answers are values of one kind that can be set side by side: two figures
-    (in the same unit, or one without a unit), two dates, or two names. Phrases are not: two
+    (in the same unit, or one without a unit), two dates, or two names, also when one is read
+    from inside the other answer's words ("960" and "SMACS 0723": two figures). Phrases are not: two
     outlets word a phrase differently without disagreeing ("at city hall", "in the council
     chamber"), so only equal phrases count as the same (`compare`) and unequal ones as unrelated.
 
@@ -373,6 +386,9 @@ def comparable(a: str, b: str) -> bool:
         True when `compare(a, b)` tells a disagreement from an agreement.
     """
     x, y = _parse(a), _parse(b)
+    if x.kind != y.kind and "text" not in (x.kind, y.kind):  # "960" beside "SMACS 0723"
+        y = _inside(b, _fold(b), (x.kind,)) or y
+        x = _inside(a, _fold(a), (y.kind,)) or x if x.kind != y.kind else x
     if x.kind != y.kind or x.kind == "text":
         return False
     if x.kind != "num" or x.unit == y.unit:

@@ -137,14 +137,12 @@ def counterparts(ranked: Sequence[Rated], floor: float) -> list[Rated]:
         other = _short(s)
         if s.passage.article_id in seen or s.score < bar or other is None:
             continue
-        if not comparable(value, other):
-            continue
         if not compare(value, other):
             where = _states(s.text, value)
             if where is not None:  # it states the best's value too: the same version
                 s = _Candidate(s.passage, s.start, s.end, s.text, s.score, where)
-            elif _states(best.text, other) is not None:
-                continue  # the best sentence states this value too: no contradiction
+            elif not comparable(value, other) or _states(best.text, other) is not None:
+                continue  # another kind of answer, or one the best sentence states too
         out.append(s)
         seen.add(s.passage.article_id)
     return out
