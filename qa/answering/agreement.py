@@ -373,7 +373,7 @@ def compare(a: str, b: str, *, rounding: bool = False) -> bool:
 
 def comparable(a: str, b: str) -> bool:
     """Whether two short answers are values of one kind that can be set side by side: two figures
-    (in the same unit, or one without a unit), two dates, or two names, also when one is read
+    (in the same unit, or one without a unit), two dates, or two names; a figure is also read
     from inside the other answer's words ("960" and "SMACS 0723": two figures). Phrases are not: two
     outlets word a phrase differently without disagreeing ("at city hall", "in the council
     chamber"), so only equal phrases count as the same (`compare`) and unequal ones as unrelated.
@@ -386,9 +386,9 @@ def comparable(a: str, b: str) -> bool:
         True when `compare(a, b)` tells a disagreement from an agreement.
     """
     x, y = _parse(a), _parse(b)
-    if x.kind != y.kind and "text" not in (x.kind, y.kind):  # "960" beside "SMACS 0723"
-        y = _inside(b, _fold(b), (x.kind,)) or y
-        x = _inside(a, _fold(a), (y.kind,)) or x if x.kind != y.kind else x
+    if x.kind != y.kind and "num" in (x.kind, y.kind) and "text" not in (x.kind, y.kind):
+        y = _inside(b, _fold(b), ("num",)) or y if x.kind == "num" else y  # "SMACS 0723"
+        x = _inside(a, _fold(a), ("num",)) or x if y.kind == "num" else x
     if x.kind != y.kind or x.kind == "text":
         return False
     if x.kind != "num" or x.unit == y.unit:

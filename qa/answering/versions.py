@@ -123,6 +123,15 @@ def _short(s: Rated) -> str | None:
     return s.text[s.span[0] : s.span[1]]
 
 
+def _with_unit(s: Rated) -> str:
+    """The short answer with the word after it when that names its unit ("75" in "75 people
+    were hurt" -> "75 people"), so that a count of people is not set beside one of officers."""
+    value = _short(s) or ""
+    assert s.span is not None
+    after = re.match(r"\s+([A-Za-z]+)", s.text[s.span[1] :])
+    return f"{value} {after.group(1)}" if after and re.fullmatch(r"[\d.,]+", value) else value
+
+
 def counterparts(ranked: Sequence[Rated], floor: float) -> list[Rated]:
     """The best sentence (`ranked[0]`) and, per other article, its best-rated sentence that also
     answers with a short answer of the same kind; in `ranked` order."""
@@ -141,7 +150,7 @@ def counterparts(ranked: Sequence[Rated], floor: float) -> list[Rated]:
             where = _states(s.text, value)
             if where is not None:  # it states the best's value too: the same version
                 s = _Candidate(s.passage, s.start, s.end, s.text, s.score, where)
-            elif not comparable(value, other) or _states(best.text, other) is not None:
+            elif not comparable(_with_unit(best), _with_unit(s)) or _states(best.text, other):
                 continue  # another kind of answer, or one the best sentence states too
         out.append(s)
         seen.add(s.passage.article_id)
