@@ -164,21 +164,29 @@ def _states(text: str, value: str) -> tuple[int, int] | None:
 
 
 def more_candidates(
-    ranked: Sequence[Rated], passages: Sequence[Passage], keywords: Sequence[str], rate: Rate
+    ranked: Sequence[Rated],
+    passages: Sequence[Passage],
+    keywords: Sequence[str],
+    rate: Rate,
+    store: Store | None = None,
 ) -> list[_Candidate]:
-    """Sentences of the retrieved passages the shortlist left out, rated: per article (other
-    than the best sentence's) without a counterpart among the rated sentences, its unrated
-    sentence sharing most words with the best sentence and the question; at most `MAX_MORE`
-    articles, in retrieval order."""
+    """Sentences the shortlist left out, rated: per retrieved article (other than the best
+    sentence's) without a counterpart among the rated sentences, its unrated sentence sharing
+    most words with the best sentence and the question, from all of the article's passages (the
+    store's) or else its retrieved ones; at most `MAX_MORE` articles, in retrieval order."""
     best = ranked[0]
     done = {s.passage.article_id for s in counterparts(ranked, 0.0)}
+    wanted = [a for a in dict.fromkeys(p.article_id for p in passages) if a not in done]
+    wanted = wanted[:MAX_MORE]
+    pool = [p for p in passages if p.article_id in wanted]
+    if store is not None and wanted:
+        rows = store.article_chunks(wanted)
+        pool = [Passage.from_row(r, score=0.0) for r in rows.values()] or pool
     rated = {(s.passage.article_id, s.start) for s in ranked}
     want = set(tokens(best.text)) | set(keywords)
     picks: dict[str, _Candidate] = {}
     overlap: dict[str, float] = {}
-    for p in passages:
-        if p.article_id in done or (p.article_id not in picks and len(picks) >= MAX_MORE):
-            continue
+    for p in pool:
         for a, b in sentence_spans(p.text):
             text = p.text[a:b]
             words = set(tokens(text))
@@ -188,7 +196,7 @@ def more_candidates(
             if share > overlap.get(p.article_id, 0.0):
                 overlap[p.article_id] = share
                 picks[p.article_id] = _Candidate(p, p.start + a, p.start + b, text)
-    found = list(picks.values())
+    found = [picks[a] for a in wanted if a in picks]
     if not found:
         return []
     out = []
@@ -269,7 +277,7 @@ def find_versions(
         return None
     pool: list[Rated] = list(ranked)
     if rate is not None:
-        pool += more_candidates(ranked, passages, keywords, rate)
+        pool += more_candidates(ranked, passages, keywords, rate, store)
     found = counterparts(pool, floor)
     if not found:
         return None
