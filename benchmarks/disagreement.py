@@ -118,12 +118,18 @@ def run(
         "articles": report.counts(),
         "copies": report2.counts(),
         "seconds": round(time.perf_counter() - t0, 1),
+        "real article not stored": 0,
     }
     outcomes = []
     with Store.open(settings) as store:
-        ids = {a.url: a.article_id for a in store.list_articles()}
+        ids = {}  # a case's URL -> the stored article (ids are canonical URLs)
+        for a in store.list_articles():
+            ids[(a.url or "").rstrip("/")] = ids[a.article_id.rstrip("/")] = a.article_id
         for c in cases:
-            allowed = [ids[u] for u in c.article_urls if u in ids]
+            allowed = [ids[u.rstrip("/")] for u in c.article_urls if u.rstrip("/") in ids]
+            copies = {cp.url for cp in c.copies}
+            if any(u.rstrip("/") not in ids for u in c.article_urls if u not in copies):
+                ingest_info["real article not stored"] += 1  # should stay 0
             if not allowed:
                 continue
             # asked as of the newest article of the case, as RealTime QA's eval asks as of its quiz

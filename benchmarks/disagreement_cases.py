@@ -112,7 +112,7 @@ def load_articles(data: Path) -> list[NewsArticle]:
         for line in f.read_text(encoding="utf-8").splitlines():
             for hit in json.loads(line).get("search_result") or []:
                 text = (hit.get("text") or "").strip()
-                url = (hit.get("url") or "").split("?")[0]
+                url = (hit.get("url") or "").split("?")[0].rstrip("/")  # one story, one URL
                 host = url.split("/")[2] if url.count("/") >= 2 else ""
                 digest = hashlib.sha256(" ".join(text.split()).encode()).hexdigest()
                 if (
