@@ -206,6 +206,40 @@ def test_a_stored_copy_that_changed_another_figure_is_one_story(
     assert not answer.text.startswith("Sources")
 
 
+def test_a_copy_that_carries_the_answer_word_for_word_does_not_differ(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """The reader may pick another sentence of a copy (one that the copy changed); when the copy
+    still carries the answer's sentence word for word, that sentence stands for it."""
+    from qa.answering.versions import find_versions
+    from qa.core.schema import Passage
+
+    text = LEDGER["text"] + " The budget year begins July 1. The vote was held on June 3."
+    variant = {**LEDGER, "source": "Variant Wire", "url": "https://variant.example/budget",
+               "text": text.replace("June 3", "June 5")}  # fmt: skip
+    s = _store(settings, tmp_path, {**LEDGER, "text": text}, variant)
+
+    class Sentence:
+        def __init__(self, p: Passage, sentence: str, value: str, score: float) -> None:
+            a = p.text.index(sentence)
+            self.passage, self.text, self.score = p, sentence, score
+            self.start, self.end = p.start + a, p.start + a + len(sentence)
+            self.span = (sentence.index(value), sentence.index(value) + len(value))
+
+    with Store.open(s) as store:
+        rows = store.article_chunks([LEDGER["url"], variant["url"]])
+        by_article = {r.article_id: Passage.from_row(r, score=0.0) for r in rows.values()}
+        best = Sentence(by_article[LEDGER["url"]], "The budget year begins July 1.", "July 1", 0.9)
+        other = Sentence(by_article[variant["url"]], "The vote was held on June 5.", "June 5", 0.8)
+        found = find_versions([best, other], 0.5, store)
+        assert found is not None and found.agreement == "single source"
+        (group,) = found.groups
+        assert [q.value for q in group.members] == ["July 1", "July 1"]
+        assert group.members[1].passage.article_id == variant["url"]
+        alone = find_versions([best, other], 0.5, None)  # without the store it cannot tell
+        assert alone is not None and alone.agreement == "differ"
+
+
 def test_versions_that_cannot_be_ordered_by_date_name_no_latest(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

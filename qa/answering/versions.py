@@ -7,7 +7,9 @@ a short answer of the same kind (`agreement.comparable`: a figure beside a figur
 unit, a date beside a date, a name beside a name). They are grouped by value
 (`agreement.group_versions`). Copies of one wire story count once: stored articles whose
 near-duplicate signatures are at least `WIRE_COPY` alike are one story, and the near-duplicates
-the store recorded (not stored, so never quoted) are named as copies of their original.
+the store recorded (not stored, so never quoted) are named as copies of their original. A
+counterpart with another value from an article that carries the best sentence word for word (a
+copy that changed another sentence) is replaced by that sentence: it states the same value.
 
 The words that show them are `qa.answering.composition`'s.
 """
@@ -207,6 +209,29 @@ def more_candidates(
     return out
 
 
+def _word_for_word(found: list[Rated], store: Store | None) -> list[Rated]:
+    """A counterpart with another value whose article also carries the best sentence word for
+    word (a copy of the story that changed another sentence) states the best's value there:
+    that sentence stands for its article."""
+    best, value = found[0], _short(found[0]) or ""
+    other = [s for s in found[1:] if not compare(value, _short(s) or "")]
+    if store is None or not other:
+        return found
+    rows = store.article_chunks([s.passage.article_id for s in other])
+    out = [best]
+    for s in found[1:]:
+        for row in rows.values() if s in other else ():
+            at = row.text.find(best.text) if row.article_id == s.passage.article_id else -1
+            if at >= 0:
+                p = Passage.from_row(row, score=0.0)
+                s = _Candidate(
+                    p, p.start + at, p.start + at + len(best.text), best.text, best.score, best.span
+                )
+                break
+        out.append(s)
+    return out
+
+
 def speakers(items: Sequence[Rated], store: Store | None) -> list[str | None]:
     """Who each sentence says makes its claim (`attribution.speaker`), with the article text
     before it (from the store, else the passage) to resolve a "he said"."""
@@ -281,6 +306,7 @@ def find_versions(
     found = counterparts(pool, floor)
     if not found:
         return None
+    found = _word_for_word(found, store)
     who = speakers(found, store)
     quoted = [
         Quoted(s.passage, s.start, s.end, s.text, s.span, s.score, w)  # type: ignore[arg-type]
