@@ -214,9 +214,9 @@ def test_a_copy_that_carries_the_answer_word_for_word_does_not_differ(
     from qa.answering.versions import find_versions
     from qa.core.schema import Passage
 
-    text = LEDGER["text"] + " The budget year begins July 1. The vote was held on June 3."
+    text = LEDGER["text"] + " The budget year begins July 1. The school budget year begins July 3."
     variant = {**LEDGER, "source": "Variant Wire", "url": "https://variant.example/budget",
-               "text": text.replace("June 3", "June 5")}  # fmt: skip
+               "text": text.replace("July 3", "July 5")}  # fmt: skip
     s = _store(settings, tmp_path, {**LEDGER, "text": text}, variant)
 
     class Sentence:
@@ -230,7 +230,9 @@ def test_a_copy_that_carries_the_answer_word_for_word_does_not_differ(
         rows = store.article_chunks([LEDGER["url"], variant["url"]])
         by_article = {r.article_id: Passage.from_row(r, score=0.0) for r in rows.values()}
         best = Sentence(by_article[LEDGER["url"]], "The budget year begins July 1.", "July 1", 0.9)
-        other = Sentence(by_article[variant["url"]], "The vote was held on June 5.", "June 5", 0.8)
+        other = Sentence(
+            by_article[variant["url"]], "The school budget year begins July 5.", "July 5", 0.8
+        )
         found = find_versions([best, other], 0.5, store)
         assert found is not None and found.agreement == "single source"
         (group,) = found.groups

@@ -71,7 +71,7 @@ from qa.answering.value_words import (
     _WEEKDAYS,
 )
 
-__all__ = ["comparable", "compare", "group_versions", "normalize_value"]
+__all__ = ["comparable", "compare", "group_versions", "kind_of", "normalize_value"]
 
 T = TypeVar("T")
 
@@ -277,7 +277,8 @@ def _inside(
     m = _FIGURE_INSIDE.search(folded) if "num" in kinds else None
     if m is not None and (found := _number(folded[m.start() :])) is not None:
         return found
-    for run in _CAPS_RUN.finditer(text) if "name" in kinds else ():
+    # a name only in a short answer: a capitalised word in a clause is no name answer
+    for run in _CAPS_RUN.finditer(text) if "name" in kinds and len(text.split()) <= 5 else ():
         words = [
             w
             for w in run.group().split()
@@ -351,8 +352,23 @@ def _same(a: _Value, b: _Value, rounding: bool = False) -> bool:
         return all(x == y or not x or not y for x, y in zip(a.parts, b.parts, strict=True))
     if a.kind == "name":
         short, long_ = (a.parts, b.parts) if len(a.parts) <= len(b.parts) else (b.parts, a.parts)
-        return bool(short) and set(short) <= set(long_) and long_[-1] in short
+        if not short or not all(any(_kin(w, v) for v in long_) for w in short):
+            return False
+        return any(_kin(long_[-1], w) for w in short)
     return False
+
+
+def _kin(a: str, b: str) -> bool:
+    """Two name words that are one ("Colombia", "Colombian"; "Ukraine", "Ukrainian"): equal, or
+    sharing a start of at least 5 letters that is most of the shorter."""
+    if a == b:
+        return True
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n >= 5 and n >= 0.8 * min(len(a), len(b))
 
 
 def compare(a: str, b: str, *, rounding: bool = False) -> bool:
@@ -369,6 +385,11 @@ def compare(a: str, b: str, *, rounding: bool = False) -> bool:
         the other (no unit, a month without the day, a surname only).
     """
     return _same(_parse(a), _parse(b), rounding)
+
+
+def kind_of(text: str) -> str:
+    """The kind of value a short answer states: "date", "num", "name", "day" or "text"."""
+    return _parse(text).kind
 
 
 def comparable(a: str, b: str) -> bool:

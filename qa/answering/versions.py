@@ -1,7 +1,8 @@
 """Where outlets agree or differ: the versions of a short answer across the retrieved articles.
 
 After the reader has rated the candidate sentences, `find_versions` takes the best sentence's
-short answer and its counterparts: in every other article, the best-rated sentence that the reader
+short answer and its counterparts: in every other article published within `SAME_STORY_DAYS` of
+the best one's (an older report is of another event), the best-rated sentence that the reader
 also rates as answering (at least the refusal threshold and `COUNTERPART_RATIO` of the best) with
 a short answer of the same kind (`agreement.comparable`: a figure beside a figure in the same
 unit, a date beside a date, a name beside a name). They are grouped by value
@@ -23,8 +24,10 @@ from typing import Protocol
 
 import numpy as np
 
-from qa.answering.agreement import comparable, compare, group_versions
+from qa.answering.agreement import comparable, compare, group_versions, kind_of
 from qa.answering.attribution import speaker
+from qa.answering.question import keywords
+from qa.core.dates import day_of
 from qa.core.schema import Agreement, Passage
 from qa.core.text import sentence_spans, tokens
 from qa.store import Store
@@ -35,6 +38,15 @@ COUNTERPART_RATIO = 0.5
 # one story (independent reports of one event share far fewer word 3-grams)
 WIRE_COPY = 0.5
 MAX_VERSIONS = 4  # more would not fit the word budget with their quotes
+# reports of one story are published within this many days of each other; an article further
+# away answers about another event (last year's recall, another season's final)
+SAME_STORY_DAYS = 7
+# two sentences that give different values state the same fact only if at least this share of
+# the shorter one's other content words is in the other ("passed a $48.1 million budget" /
+# "the council passed a budget of 48.2m dollars"); a sentence on another fact of the story
+# ("the Tony Awards were hosted by ..." beside "recognized at Radio City Music Hall") is no
+# version of the answer
+PARALLEL = 0.34
 # other articles whose retrieved passages had no sentence on the shortlist: at most this many get
 # their likeliest sentence rated afresh (one small reader call)
 MAX_MORE = 4
@@ -148,21 +160,47 @@ def counterparts(ranked: Sequence[Rated], floor: float) -> list[Rated]:
         other = _short(s)
         if s.passage.article_id in seen or s.score < bar or other is None:
             continue
+        if not _same_time(best.passage, s.passage):
+            continue  # another event's report, as last year's recall beside this week's
         if not compare(value, other):
             where = _states(s.text, value)
             if where is not None:  # it states the best's value too: the same version
                 s = _Candidate(s.passage, s.start, s.end, s.text, s.score, where)
             elif not comparable(_with_unit(best), _with_unit(s)) or _states(best.text, other):
                 continue  # another kind of answer, or one the best sentence states too
+            elif _parallel(best, s) < PARALLEL:
+                continue  # it states another fact of the story, not this one otherwise
         out.append(s)
         seen.add(s.passage.article_id)
     return out
 
 
 def _states(text: str, value: str) -> tuple[int, int] | None:
-    """Where `text` states `value` word for word (any case), or None."""
-    m = re.search(r"(?<!\w)" + re.escape(value.strip()) + r"(?!\w)", text, re.IGNORECASE)
-    return (m.start(), m.end()) if m else None
+    """Where `text` states `value` word for word (any case; a word may go on: "Colombia" in
+    "Colombian"), or None."""
+    end = r"(?![\w.,]*\d)" if any(c.isdigit() for c in value) else ""
+    m = re.search(r"(?<!\w)" + re.escape(value.strip()) + end, text, re.IGNORECASE)
+    return (m.start(), m.start() + len(value.strip())) if m else None
+
+
+def _content(s: Rated) -> set[str]:
+    """The sentence's content words (crudely stemmed), its short answer left out."""
+    text = s.text if s.span is None else s.text[: s.span[0]] + " " + s.text[s.span[1] :]
+    return {w[:6] for w in keywords(text) if not any(c.isdigit() for c in w)}
+
+
+def _parallel(a: Rated, b: Rated) -> float:
+    """How much two sentences say alike besides their short answers: the share of the shorter
+    one's content words that the other has too."""
+    x, y = _content(a), _content(b)
+    return len(x & y) / max(1, min(len(x), len(y)))
+
+
+def _same_time(a: Passage, b: Passage) -> bool:
+    """Whether two reports can be of one story: published within `SAME_STORY_DAYS` of each
+    other (or one of them undated)."""
+    da, db = day_of(a.published), day_of(b.published)
+    return da is None or db is None or abs((da - db).days) <= SAME_STORY_DAYS
 
 
 def more_candidates(
@@ -178,7 +216,10 @@ def more_candidates(
     store's) or else its retrieved ones; at most `MAX_MORE` articles, in retrieval order."""
     best = ranked[0]
     done = {s.passage.article_id for s in counterparts(ranked, 0.0)}
-    wanted = [a for a in dict.fromkeys(p.article_id for p in passages) if a not in done]
+    wanted = [
+        p.article_id for p in passages if p.article_id not in done and _same_time(best.passage, p)
+    ]
+    wanted = list(dict.fromkeys(wanted))
     wanted = wanted[:MAX_MORE]
     pool = [p for p in passages if p.article_id in wanted]
     if store is not None and wanted:
@@ -230,6 +271,28 @@ def _word_for_word(found: list[Rated], store: Store | None) -> list[Rated]:
                 break
         out.append(s)
     return out
+
+
+def _named_elsewhere(found: list[Rated], store: Store | None) -> list[Rated]:
+    """A counterpart naming another name than the best, whose article names the best's name too
+    (or whose name the best's article names), does not contradict it: a place at another
+    granularity or a person named another way ("Philippines" and "northern Luzon"). It is left
+    out of the versions."""
+    best, value = found[0], _short(found[0]) or ""
+    if store is None or kind_of(value) != "name":
+        return found
+    ids = [s.passage.article_id for s in found]
+    texts = {k: a.text for k, a in store.get_articles(ids).items()}
+    keep = [best]
+    for s in found[1:]:
+        other = _short(s) or ""
+        if not compare(value, other) and (
+            _states(texts.get(s.passage.article_id, ""), value)
+            or _states(texts.get(best.passage.article_id, ""), other)
+        ):
+            continue
+        keep.append(s)
+    return keep
 
 
 def speakers(items: Sequence[Rated], store: Store | None) -> list[str | None]:
@@ -306,7 +369,7 @@ def find_versions(
     found = counterparts(pool, floor)
     if not found:
         return None
-    found = _word_for_word(found, store)
+    found = _named_elsewhere(_word_for_word(found, store), store)
     who = speakers(found, store)
     quoted = [
         Quoted(s.passage, s.start, s.end, s.text, s.span, s.score, w)  # type: ignore[arg-type]
