@@ -273,11 +273,12 @@ def _word_for_word(found: list[Rated], store: Store | None) -> list[Rated]:
     return out
 
 
-def _named_elsewhere(found: list[Rated], store: Store | None) -> list[Rated]:
-    """A counterpart naming another name than the best, whose article names the best's name too
-    (or whose name the best's article names), does not contradict it: a place at another
-    granularity or a person named another way ("Philippines" and "northern Luzon"). It is left
-    out of the versions."""
+def _named_elsewhere(found: list[Rated], store: Store | None, story: dict[str, int]) -> list[Rated]:
+    """A counterpart from another story (not a copy of the best's) naming another name than the
+    best, whose article names the best's name too (or whose name the best's article names),
+    does not contradict it: a place at another granularity or a person named another way
+    ("Philippines" and "northern Luzon"). It is left out of the versions. (In a copy of one
+    story, another name in the same sentence is a change worth showing.)"""
     best, value = found[0], _short(found[0]) or ""
     if store is None or kind_of(value) != "name":
         return found
@@ -286,9 +287,14 @@ def _named_elsewhere(found: list[Rated], store: Store | None) -> list[Rated]:
     keep = [best]
     for s in found[1:]:
         other = _short(s) or ""
-        if not compare(value, other) and (
-            _states(texts.get(s.passage.article_id, ""), value)
-            or _states(texts.get(best.passage.article_id, ""), other)
+        one_story = story.get(s.passage.article_id) == story.get(best.passage.article_id)
+        if (
+            not one_story
+            and not compare(value, other)
+            and (
+                _states(texts.get(s.passage.article_id, ""), value)
+                or _states(texts.get(best.passage.article_id, ""), other)
+            )
         ):
             continue
         keep.append(s)
@@ -369,13 +375,14 @@ def find_versions(
     found = counterparts(pool, floor)
     if not found:
         return None
-    found = _named_elsewhere(_word_for_word(found, store), store)
+    found = _word_for_word(found, store)
+    story = _stories([s.passage.article_id for s in found], store)
+    found = _named_elsewhere(found, store, story)
     who = speakers(found, store)
     quoted = [
         Quoted(s.passage, s.start, s.end, s.text, s.span, s.score, w)  # type: ignore[arg-type]
         for s, w in zip(found, who, strict=True)
     ]
-    story = _stories([q.passage.article_id for q in quoted], store)
     dups = store.duplicates_of([q.passage.article_id for q in quoted]) if store else {}
     groups = []
     for key, members in group_versions([(q.value, q) for q in quoted]):
