@@ -10,7 +10,9 @@ passage, with the answer span inside it, or a sentence that does not answer:
 - sentences of other paragraphs of the same article that share the question's words
   (same-entity negatives);
 - the question itself as the passage (a news quiz page restates its questions);
-- for SQuAD 2.0's unanswerable questions, the paragraph's sentences closest to the question.
+- for SQuAD 2.0's unanswerable questions, the paragraph's sentences closest to the question;
+- optionally, sentences of other articles that share the question's rarer words (same names,
+  another story).
 
 XQuAD is an evaluation set: every paragraph that also occurs in XQuAD is dropped here (SQuAD 2.0
 dev holds 173 of its 240 contexts). Nothing of the evaluation sets' questions or answers is read.
@@ -113,7 +115,7 @@ class Example:
     question: str
     text: str
     span: tuple[int, int] | None
-    kind: str  # pos | neg-para | neg-article | neg-question | neg-unanswerable
+    kind: str  # pos | neg-para | neg-article | neg-cross | neg-question | neg-unanswerable
     source: str
     article: str
     title: str = ""  # the article's title as the reader sees it ("" when it has none)
@@ -369,6 +371,57 @@ def _example(
     return Example(item.question, text, span, kind, item.source, item.article, title, group)
 
 
+class SentenceIndex:
+    """The sentences of a pool of paragraphs, found by the rarer words they share with a question:
+    where cross-article negatives come from (another article's sentence about the same names)."""
+
+    MAX_DF = 0.01  # words in more than this share of the sentences are not looked up
+
+    def __init__(self, items: Iterable[QAItem]) -> None:
+        self.sentences: list[tuple[str, str, str]] = []  # (text, article key, title)
+        seen: set[str] = set()
+        for it in items:
+            if it.context in seen:
+                continue
+            seen.add(it.context)
+            key = f"{it.source}|{it.article}"
+            for a, b in _sentences(it.context):
+                self.sentences.append((it.context[a:b], key, title_of(it)))
+        df: dict[str, int] = defaultdict(int)
+        words = [content_words(t) for t, _, _ in self.sentences]
+        for ws in words:
+            for w in ws:
+                df[w] += 1
+        cap = max(2, int(self.MAX_DF * len(self.sentences)))
+        self.postings: dict[str, list[int]] = defaultdict(list)
+        for i, ws in enumerate(words):
+            for w in ws:
+                if df[w] <= cap:
+                    self.postings[w].append(i)
+        self.idf = {w: 1.0 / n for w, n in df.items()}
+
+    def closest(
+        self, question: str, article: str, answers: list[str], k: int
+    ) -> list[tuple[str, str]]:
+        """Up to `k` (text, title) of other articles' sentences sharing the most of the question's
+        rarer words (at least two), none mentioning an answer."""
+        score: dict[int, float] = defaultdict(float)
+        hits: dict[int, int] = defaultdict(int)
+        for w in content_words(question):
+            for i in self.postings.get(w, ()):
+                score[i] += self.idf[w]
+                hits[i] += 1
+        out: list[tuple[str, str]] = []
+        for i in sorted(score, key=lambda j: -score[j]):
+            text, key, title = self.sentences[i]
+            if hits[i] < 2 or key == article or _mentions(text, answers):
+                continue
+            out.append((text, title))
+            if len(out) >= k:
+                break
+        return out
+
+
 def build_examples(
     items: list[QAItem],
     *,
@@ -376,8 +429,13 @@ def build_examples(
     para_negatives: int = 2,
     article_negatives: int = 2,
     question_negative_rate: float = 0.08,
+    cross_negatives: int = 0,
+    pool: SentenceIndex | None = None,
 ) -> list[Example]:
-    """Examples for every item: the answer sentence and its hard negatives (module docstring)."""
+    """Examples for every item: the answer sentence and its hard negatives (module docstring).
+    With `cross_negatives`, also that many sentences of other articles in `pool` that share the
+    question's rarer words (same names, another story: what a news search returns beside the
+    answer)."""
     rng = random.Random(seed)
     by_article: dict[tuple[str, str], list[str]] = defaultdict(list)
     for it in items:
@@ -428,6 +486,21 @@ def build_examples(
             cands.sort(key=lambda x: -x[0])
             for _, t in cands[:article_negatives]:
                 out.append(example(t, None, "neg-article"))
+        if cross_negatives and pool is not None:
+            key = f"{it.source}|{it.article}"
+            for text, other_title in pool.closest(it.question, key, answers, cross_negatives):
+                out.append(
+                    Example(
+                        it.question,
+                        text,
+                        None,
+                        "neg-cross",
+                        it.source,
+                        it.article,
+                        other_title,
+                        group,
+                    )
+                )
         if rng.random() < question_negative_rate:
             out.append(example(it.question, None, "neg-question"))
     return out

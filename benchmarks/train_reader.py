@@ -510,7 +510,9 @@ def write_card(meta: dict[str, Any], target: Path) -> None:
         f"the run see {t['examples_seen']} of them, in random order): {ex.get('pos', 0)} answer",
         f"sentences with their span, and hard negatives: {ex.get('neg-para', 0)} other sentences of the",
         f"same paragraph (the most question-like first), {ex.get('neg-article', 0)} same-article sentences",
-        f"from other paragraphs (same entities, no answer), {ex.get('neg-question', 0)} questions restated",
+        f"from other paragraphs (same entities, no answer), {ex.get('neg-cross', 0)} sentences of other",
+        "articles that share the question's rarer words (same names, another story),",
+        f"{ex.get('neg-question', 0)} questions restated",
         f"as the passage (news-quiz pages), {ex.get('neg-unanswerable', 0)} sentences closest to SQuAD",
         "2.0's unanswerable questions. No news text was used (none of the evaluation corpora's",
         "articles, questions, answers or labels).",
@@ -662,6 +664,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="share of questions trained without their article's title",
     )
     ap.add_argument(
+        "--cross-negatives",
+        type=int,
+        default=0,
+        help="per question, this many sentences of other articles sharing its rarer words",
+    )
+    ap.add_argument(
         "--listwise-weight",
         type=float,
         default=0.5,
@@ -729,7 +737,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         chosen += its if len(its) <= cap else rng.sample(its, cap)
     # keep paragraphs together so same-article negatives can be drawn
     chosen.sort(key=lambda it: (it.source, it.article))
-    examples = rd.build_examples(chosen, seed=args.seed)
+    pool = rd.SentenceIndex(train_items) if args.cross_negatives else None
+    examples = rd.build_examples(
+        chosen, seed=args.seed, cross_negatives=args.cross_negatives, pool=pool
+    )
     log(f"{len(chosen)} training questions -> {len(examples)} examples {rd.describe(examples)}")
     tok = rq.load_tokenizer(model_dir)
     rows = to_rows(tok, examples, title_dropout=args.title_dropout, seed=args.seed)

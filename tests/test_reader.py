@@ -206,6 +206,42 @@ def test_heldout_sets_mark_the_answer_sentence_and_the_left_out_case(
     assert any(g is None for it, _, g in sets if not it.answers)
 
 
+def test_cross_article_negatives_share_rare_words_but_never_the_answer() -> None:
+    item = rd.QAItem(
+        "squad1",
+        "Riverton",
+        "The Riverton council passed a budget of $48.1 million. The budget year begins July 1.",
+        "How much was the Riverton council budget?",
+        ((40, 53),),
+    )
+    other = [
+        rd.QAItem(
+            "squad1",
+            "Lakeside",
+            "The Lakeside council budget rose last year. Riverton council members visited. "
+            "Riverton council budget is $48.1 million, a paper said.",
+            "q",
+            ((0, 3),),
+        ),
+        *(
+            rd.QAItem("squad1", f"Filler {i}", f"Filler story number {i} about owls.", "q", ())
+            for i in range(1000)
+        ),
+    ]
+    pool = rd.SentenceIndex([item, *other])
+    examples = rd.build_examples([item], seed=0, cross_negatives=2, pool=pool)
+    cross = [ex for ex in examples if ex.kind == "neg-cross"]
+    # the other article's sentences sharing two rare words; never the one holding the answer
+    assert sorted(ex.text for ex in cross) == [
+        "Riverton council members visited.",
+        "The Lakeside council budget rose last year.",
+    ]
+    assert all(ex.title == "Lakeside" and ex.group == examples[0].group for ex in cross)
+    assert all(ex.span is None for ex in cross)
+    # without a pool (the default) there are none
+    assert not [ex for ex in rd.build_examples([item], seed=0) if ex.kind == "neg-cross"]
+
+
 def test_encoder_marks_text_tokens_and_offsets_point_into_the_text() -> None:
     from qa.answering.reader import MAX_TOKENS, best_spans, encode_pairs, load_tokenizer
     from qa.core.embeddings import bundled_model_dir
