@@ -83,7 +83,11 @@ def profile(
     store = Store.open(s)
     try:
         for mode in ("no_as_of", "as_of"):
-            asks, text = _profiled(lambda m=mode: time_asks(questions, s, store, modes=(m,)), top)
+
+            def run(mode: str = mode) -> Any:
+                return time_asks(questions, s, store, modes=(mode,))
+
+            asks, text = _profiled(run, top)
             lat = latency([asks[mode]])
             out += [
                 f"== ask, {mode}: {len(questions)} questions (+{WARMUP_ASKS} warm-up);"

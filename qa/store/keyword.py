@@ -26,6 +26,7 @@ import heapq
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Sequence
+from itertools import chain, repeat
 from pathlib import Path
 
 import numpy as np
@@ -56,13 +57,19 @@ def index_chunks(tx: sqlite3.Connection, rows: Sequence[tuple[int, str, str]]) -
         "UPDATE keyword_terms SET df = df + ? WHERE term_id = ?",
         [(n, ids[t]) for t, n in df.items()],
     )
-    postings: list[tuple[int, int, int]] = []
+    postings: list[tuple[int, int, int]] = []  # (term id, -weight, chunk): sorts in key order
     forward: list[tuple[int, bytes]] = []
     for rowid, w in per_chunk:
-        pairs = sorted((ids[t], v) for t, v in w.items())
-        postings.extend((tid, v, rowid) for tid, v in pairs)
-        forward.append((rowid, np.asarray(pairs, dtype=np.int32).reshape(-1, 2).tobytes()))
-    tx.executemany("INSERT INTO keyword_postings(term_id, weight, chunk) VALUES (?,?,?)", postings)
+        tids = [ids[t] for t in w]
+        postings.extend(zip(tids, [-v for v in w.values()], repeat(rowid)))
+        pairs = np.fromiter(
+            chain.from_iterable(zip(tids, w.values(), strict=True)), np.int32, 2 * len(w)
+        )
+        forward.append((rowid, pairs.tobytes()))
+    postings.sort()  # in key order, so each b-tree page is visited once
+    tx.executemany(
+        "INSERT INTO keyword_postings(term_id, weight, chunk) VALUES (?, -?, ?)", postings
+    )
     tx.executemany("INSERT INTO keyword_chunks(chunk, terms) VALUES (?,?)", forward)
     _add_count(tx, len(rows))
 

@@ -28,6 +28,7 @@ from qa.store.vectors import VectorIndex
 
 log = logging.getLogger(__name__)
 
+WRITE_CACHE_KIB = 64 * 1024  # SQLite page cache of the writing connection
 BUSY_THEN = "wait for it to finish and try again"
 
 
@@ -133,6 +134,9 @@ class Store:
         """
         with self._write_mutex, journal.writer_lock(self.path, wait=wait, then=BUSY_THEN):
             _ = self.vectors  # a Chroma server that is down fails here, before any write
+            # the keyword postings take inserts all over their b-tree: a page cache that holds
+            # the pages a batch touches (SQLite's default is 2 MB) makes them several times faster
+            self._conn().execute(f"PRAGMA cache_size = -{WRITE_CACHE_KIB}")
             self.recover()
             yield
 

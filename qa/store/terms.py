@@ -43,15 +43,7 @@ _FUNCTION_WORDS = """a about above after again against all am an and any are are
 STOP = frozenset(_FUNCTION_WORDS.split())
 
 _local = threading.local()  # PyStemmer objects are not thread-safe: one per thread
-
-
-def _stemmer() -> object:
-    st = getattr(_local, "stemmer", None)
-    if st is None:
-        import Stemmer
-
-        st = _local.stemmer = Stemmer.Stemmer("porter", 100_000)
-    return st
+_CACHE_MAX = 500_000  # tokens remembered per thread (token -> term, "" for a left-out token)
 
 
 def _plain(token: str) -> str:
@@ -60,15 +52,37 @@ def _plain(token: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+def _learn(cache: dict[str, str], tokens: list[str]) -> None:
+    """Add the terms of `tokens` (lower-cased words) to this thread's cache."""
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        import Stemmer
+
+        stemmer = _local.stemmer = Stemmer.Stemmer("porter")
+    if len(cache) > _CACHE_MAX:
+        cache.clear()
+    keep = []
+    for tok in dict.fromkeys(tokens):
+        word = tok if tok.isascii() else _plain(tok)
+        if len(word) > 1 and word not in STOP and "_" not in word:
+            keep.append((tok, word))
+        else:
+            cache[tok] = ""
+    for (tok, _), stem in zip(keep, stemmer.stemWords([w for _, w in keep]), strict=True):
+        cache[tok] = stem
+
+
 def analyze(text: str) -> list[str]:
     """The index terms of `text`, in order, with repeats (stems of its content words)."""
-    words = []
-    for tok in _WORD.findall(text.lower()):
-        if not tok.isascii():
-            tok = _plain(tok)
-        if len(tok) > 1 and tok not in STOP and "_" not in tok:
-            words.append(tok)
-    return list(_stemmer().stemWords(words)) if words else []  # type: ignore[attr-defined]
+    cache: dict[str, str] | None = getattr(_local, "cache", None)
+    if cache is None:
+        cache = _local.cache = {}
+    tokens = _WORD.findall(text.lower())
+    try:
+        return [t for t in map(cache.__getitem__, tokens) if t]
+    except KeyError:
+        _learn(cache, [t for t in tokens if t not in cache])
+        return [t for t in map(cache.__getitem__, tokens) if t]
 
 
 def query_terms(text: str) -> list[str]:
