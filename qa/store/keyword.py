@@ -22,7 +22,6 @@ that hits it raises instead of finding nothing.
 
 from __future__ import annotations
 
-import heapq
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -36,10 +35,15 @@ from qa.store.database import batches, marks, transaction
 from qa.store.terms import MAX_WEIGHT, SCALE, idf, query_terms, weights
 
 COUNT_KEY = "keyword_chunks"  # meta row: chunks in the index (N of the idf)
-FIRST_BLOCK = 64  # postings read per term in the first round; doubled each round
-MAX_BLOCK = 8192
-SCAN_AFTER = 100_000  # postings read under a filter before trying to score the passing chunks
-SCAN_MAX = 50_000  # ... when the filter passes at most this many chunks
+FIRST_BLOCK = 128  # postings read per term in the first round; doubled each round
+MAX_BLOCK = 16384
+HEAVY = 0.5  # after the first round, read the lists whose idf x floor is at least this share of
+# the largest: the bar falls fastest there (a common word's long list is read last, if at all)
+EXACT_AT_MOST = 256  # chunks scored from their term lists at once; more: read on first
+MAX_TERMS = 64
+_DEBUG = False  # query terms searched (the rarest), one bit each
+READ_BUDGET = 16_384  # postings read before settling for the best of what was read
+SCAN_MAX = 50_000  # a filter that passes at most this many chunks: score them all instead
 
 Accept = Callable[[list[int]], set[int]]
 Scan = Callable[[int], "list[int] | None"]
@@ -169,72 +173,163 @@ def _top(
     accept: Accept | None,
     scan: Scan | None,
 ) -> list[tuple[int, float]]:
+    """The threshold search. Scores are summed from the postings as they are read (a lower
+    bound); a chunk not yet seen in a list may still gain at most that list's current weight
+    (its floor) times the term's idf. Reading stops when no unseen chunk can beat the k-th best
+    lower bound; the chunks that might still be in the top k are then filtered and scored
+    exactly, and reading goes on if that lowered the bar."""
     if not words or k < 1:
         return []
     n = indexed(conn)
-    w: dict[int, float] = {}
+    found: dict[int, float] = {}
     for part in batches(words):
         q = f"SELECT term_id, df FROM keyword_terms WHERE term IN ({marks(part)})"
-        for tid, df in conn.execute(q, part):
-            w[int(tid)] = idf(int(df), n)
-    if not w:
+        found.update((int(tid), idf(int(df), n)) for tid, df in conn.execute(q, part))
+    if not found:
         return []
-    scorer = _Scorer(conn, w)
-    cursors = {
-        tid: conn.execute(
+    tids = sorted(found, key=lambda t: -found[t])[:MAX_TERMS]  # a question rarely has more
+    idfs = np.array([found[t] for t in tids]) / SCALE
+    scorer = _Scorer(conn, {t: found[t] for t in tids})
+    size = int(conn.execute("SELECT coalesce(max(chunk), 0) + 1 FROM keyword_chunks").fetchone()[0])
+    score = np.zeros(size)  # sum over the postings read (exact once `done`)
+    seen = np.zeros(size, dtype=np.uint64)  # bit i: seen in term i's postings
+    touched = np.zeros(size, dtype=bool)
+    rejected = np.zeros(size, dtype=bool)
+    checked = np.zeros(size, dtype=bool)
+    exact = np.zeros(size, dtype=bool)  # scored from its term list: reading adds nothing more
+    cand = np.zeros(0, dtype=np.int64)
+    cursors: list[sqlite3.Cursor | None] = [
+        _raw(conn).execute(
             "SELECT weight, chunk FROM keyword_postings WHERE term_id = ?"
             " ORDER BY weight DESC, chunk",
-            (tid,),
+            (t,),
         )
-        for tid in w
-    }
-    floor = dict.fromkeys(w, MAX_WEIGHT)
-    seen: set[int] = set()
-    best: list[tuple[float, int]] = []  # min-heap of (score, -rowid): the k best so far
-    block, read = FIRST_BLOCK, 0
+        for t in tids
+    ]
+    floor = np.full(len(tids), float(MAX_WEIGHT))
+    blocks = [FIRST_BLOCK] * len(tids)  # per list, doubled each time it is read
+    read, ready, first_done = 0, False, False
     try:
-        while cursors:
-            new: list[int] = []
-            for tid in list(cursors):
-                got = cursors[tid].fetchmany(block)
-                read += len(got)
-                if len(got) < block:
-                    cursors.pop(tid).close()
-                elif got:
-                    floor[tid] = int(got[-1][0])
-                for _, chunk in got:
-                    if chunk not in seen:
-                        seen.add(chunk)
-                        new.append(int(chunk))
-            if accept is not None and new:
-                ok = accept(new)
-                new = [c for c in new if c in ok]
-            for chunk, score in scorer.score(new):
-                item = (score, -chunk)
-                if len(best) < k:
-                    heapq.heappush(best, item)
-                elif item > best[0]:
-                    heapq.heapreplace(best, item)
-            bound = sum(w[t] * floor[t] for t in cursors) / SCALE
-            if len(best) >= k and best[0][0] >= bound:
-                break
-            if scan is not None and read > SCAN_AFTER:
-                passing = scan(SCAN_MAX)
-                if passing is not None:
-                    return _scan(scorer, passing, k)
-                scan = None  # too many pass: reading on is cheaper
-            block = min(2 * block, MAX_BLOCK)
+        while True:
+            if not ready:  # read on in the lists that hold the bar up most
+                fresh = []
+                weight = idfs * floor
+                top_weight = max(weight[i] for i, cur in enumerate(cursors) if cur is not None)
+                for i, cur in enumerate(cursors):
+                    if cur is None or (first_done and weight[i] < HEAVY * top_weight):
+                        continue
+                    got = np.array(cur.fetchmany(blocks[i]), dtype=np.int64).reshape(-1, 2)
+                    read += len(got)
+                    chunks = got[:, 1]
+                    score[chunks] += np.where(exact[chunks], 0.0, idfs[i] * got[:, 0])
+                    seen[chunks] |= np.uint64(1 << i)
+                    new = chunks[~touched[chunks]]
+                    touched[new] = True
+                    fresh.append(new)
+                    if len(got) < blocks[i]:
+                        cur.close()
+                        cursors[i] = None
+                        floor[i] = 0.0
+                    else:
+                        floor[i] = got[-1, 0]
+                    blocks[i] = min(2 * blocks[i], MAX_BLOCK)
+                first_done = True
+                cand = np.concatenate([cand, *fresh])
+            open_ = [i for i, cur in enumerate(cursors) if cur is not None]
+            bound = float(sum(idfs[i] * floor[i] for i in open_))  # best a chunk not seen has
+            if _DEBUG:
+                print(
+                    "round",
+                    read,
+                    "open",
+                    [(i, round(idfs[i] * SCALE, 2), int(floor[i]), blocks[i]) for i in open_],
+                    "bound",
+                    round(bound, 2),
+                    "cand",
+                    len(cand),
+                )
+            live = cand[~rejected[cand]]
+            if len(live) < k and open_:
+                ready = False
+                continue
+            kth = float(np.partition(score[live], -k)[-k]) if len(live) >= k else 0.0
+            if bound > kth and open_:
+                if read < READ_BUDGET:
+                    ready = False
+                    continue
+                if accept is not None and scan is not None and len(live):
+                    sample = live[np.argsort(-score[live])[: 4 * k]].tolist()
+                    share = len(accept(sample)) / len(sample)
+                    if share * n <= SCAN_MAX:  # a selective filter: score what it passes
+                        passing = scan(SCAN_MAX)
+                        if passing is not None:
+                            return _scan(scorer, passing, k)
+                return _best_read(scorer, live, score, k, accept)
+            missing = np.zeros(len(live))  # what each could still gain from lists not read out
+            for i in open_:
+                missing += np.where(seen[live] & np.uint64(1 << i), 0.0, idfs[i] * floor[i])
+            maybe = score[live] + missing >= kth
+            contenders, gain = live[maybe], missing[maybe]
+            if accept is not None:
+                unchecked = contenders[~checked[contenders]]
+                if len(unchecked):
+                    checked[unchecked] = True
+                    ok = accept(unchecked.tolist())
+                    out = np.array([c not in ok for c in unchecked.tolist()], dtype=bool)
+                    if out.any():
+                        rejected[unchecked[out]] = True
+                        ready = True  # the bar may drop: look again before reading on
+                        continue
+            inexact = contenders[gain > 0]
+            if len(inexact) > EXACT_AT_MOST and open_:
+                ready = False  # reading on lowers the floors, and so the contenders, for less
+                continue
+            if len(inexact):
+                ids, scores = scorer.score(inexact)
+                score[inexact] = 0.0  # a chunk gone since it was read scores nothing
+                score[ids] = scores
+                exact[inexact] = True
+                seen[inexact] = np.uint64(2**64 - 1)  # nothing left to gain
+                ready = True
+                continue
+            order = np.lexsort((contenders, -score[contenders]))[:k]
+            return [(int(contenders[j]), float(score[contenders[j]])) for j in order]
     finally:
-        for cur in cursors.values():
-            cur.close()
-    return sorted(((-neg, score) for score, neg in best), key=lambda x: (-x[1], x[0]))
+        for cur in cursors:
+            if cur is not None:
+                cur.close()
+
+
+def _best_read(
+    scorer: _Scorer, live: np.ndarray, score: np.ndarray, k: int, accept: Accept | None
+) -> list[tuple[int, float]]:
+    """The top `k` by exact score among the chunks with the best sums over the postings read:
+    what the search returns when the bar was not reached within READ_BUDGET postings (a
+    question of many common words), instead of reading every list to the end."""
+    order = live[np.lexsort((live, -score[live]))]
+    kept: list[np.ndarray] = []
+    found = 0
+    for start in range(0, len(order), 4 * k):
+        part = order[start : start + 4 * k]
+        if accept is not None:
+            ok = accept(part.tolist())
+            part = part[np.array([c in ok for c in part.tolist()], dtype=bool)]
+        kept.append(part)
+        found += len(part)
+        if found >= 4 * k or (accept is None and found >= k):
+            break
+    ids, scores = scorer.score(np.concatenate(kept) if kept else np.zeros(0, dtype=np.int64))
+    top = np.lexsort((ids, -scores))[:k]
+    return [(int(ids[j]), float(scores[j])) for j in top]
 
 
 def _scan(scorer: _Scorer, rowids: list[int], k: int) -> list[tuple[int, float]]:
     """Score every chunk in `rowids` (the chunks a selective filter passes); the best `k`."""
-    scored = [hit for hit in scorer.score(rowids) if hit[1] > 0]
-    scored.sort(key=lambda x: (-x[1], x[0]))
-    return scored[:k]
+    ids, scores = scorer.score(np.array(rowids, dtype=np.int64))
+    keep = scores > 0
+    ids, scores = ids[keep], scores[keep]
+    order = np.lexsort((ids, -scores))[:k]
+    return [(int(ids[j]), float(scores[j])) for j in order]
 
 
 class _Scorer:
@@ -245,11 +340,13 @@ class _Scorer:
         self.tids = np.array(sorted(w), dtype=np.int64)
         self.w = np.array([w[int(t)] for t in self.tids], dtype=np.float64) / SCALE
 
-    def score(self, rowids: list[int]) -> list[tuple[int, float]]:
-        out: list[tuple[int, float]] = []
-        for part in batches(rowids):
+    def score(self, rowids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`(rowids found, their scores)`; rows gone since are left out."""
+        ids: list[int] = []
+        sums: list[np.ndarray] = []
+        for part in batches(rowids.tolist()):
             q = f"SELECT chunk, terms FROM keyword_chunks WHERE chunk IN ({marks(part)})"
-            rows = self.conn.execute(q, part).fetchall()
+            rows = _raw(self.conn).execute(q, part).fetchall()
             if not rows:
                 continue
             pairs = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.int32).reshape(-1, 2)
@@ -257,9 +354,11 @@ class _Scorer:
             pos = np.minimum(np.searchsorted(self.tids, pairs[:, 0]), len(self.tids) - 1)
             hit = self.tids[pos] == pairs[:, 0]
             contrib = np.where(hit, self.w[pos] * pairs[:, 1], 0.0)
-            sums = np.bincount(owner, weights=contrib, minlength=len(rows))
-            out.extend((int(r[0]), float(s)) for r, s in zip(rows, sums, strict=True))
-        return out
+            sums.append(np.bincount(owner, weights=contrib, minlength=len(rows)))
+            ids.extend(int(r[0]) for r in rows)
+        if not ids:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        return np.array(ids, dtype=np.int64), np.concatenate(sums)
 
 
 def _with_ids(conn: sqlite3.Connection, hits: list[tuple[int, float]]) -> list[tuple[str, float]]:
@@ -267,8 +366,16 @@ def _with_ids(conn: sqlite3.Connection, hits: list[tuple[int, float]]) -> list[t
     ids: dict[int, str] = {}
     for part in batches([r for r, _ in hits]):
         q = f"SELECT rowid, chunk_id FROM chunks WHERE rowid IN ({marks(part)})"
-        ids.update((int(r[0]), str(r[1])) for r in conn.execute(q, part))
+        ids.update((int(r[0]), str(r[1])) for r in _raw(conn).execute(q, part))
     return [(ids[r], s) for r, s in hits if r in ids]
+
+
+def _raw(conn: sqlite3.Connection) -> sqlite3.Cursor:
+    """A plain cursor with tuple rows: bulk reads without the per-row cost of the store's
+    checked cursors and `sqlite3.Row` (errors are turned into newsqa errors by the caller)."""
+    cur = conn.cursor()  # the plain sqlite3.Cursor class, whatever `execute` returns
+    cur.row_factory = None
+    return cur
 
 
 def indexed(conn: sqlite3.Connection) -> int:

@@ -67,7 +67,9 @@ def keyword_search(
                 "SELECT c.rowid FROM chunks c JOIN articles a ON a.article_id = c.article_id"
                 f" WHERE c.rowid IN ({marks(part)}) AND {where}"
             )
-            out.update(int(r[0]) for r in conn.execute(q, [*part, *args]))
+            cur = conn.cursor()  # plain tuples: this runs for every batch of candidates
+            cur.row_factory = None
+            out.update(r[0] for r in cur.execute(q, [*part, *args]))
         return out
 
     def scan(limit: int) -> list[int] | None:
@@ -75,7 +77,9 @@ def keyword_search(
             "SELECT c.rowid FROM chunks c JOIN articles a ON a.article_id = c.article_id"
             f" WHERE {where} LIMIT ?"
         )
-        rows = [int(r[0]) for r in conn.execute(q, [*args, limit + 1])]
+        cur = conn.cursor()
+        cur.row_factory = None
+        rows = [r[0] for r in cur.execute(q, [*args, limit + 1])]
         return rows if len(rows) <= limit else None
 
     return keyword.top(conn, query, k, accept, scan)
