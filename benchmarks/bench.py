@@ -57,7 +57,7 @@ from benchmarks.cold_start import cold_start
 from benchmarks.datasets import EvalArticle, EvalSet, load_realtimeqa
 from benchmarks.embedder_compare import compare_embedders, sample_chunks
 from benchmarks.profiling import profile
-from benchmarks.scale import scale_bench
+from benchmarks.scale import measure_built, scale_bench
 from qa.core.errors import NewsQAError
 from qa.core.settings import Settings, load_settings
 
@@ -315,6 +315,7 @@ def run_benchmark(
     isolate: bool = True,
     scale_budget: float = 0.0,
     scale_questions: int = SCALE_QUESTIONS,
+    scale_stores: Path | None = None,
 ) -> dict[str, Any]:
     """Measure everything; returns the raw measurements that `figures` turns into the report.
 
@@ -391,7 +392,14 @@ def run_benchmark(
     raw["embeddings"] = compare_embedders(embedders[0], embedders[1], texts, repeat)
     if scale:
         qs = [(q.question, q.date) for q in evalset.questions[:scale_questions]] or [("news", None)]
-        raw["scale"] = scale_bench(store_settings, scale, qs, work, repeat, scale_budget)
+        if scale_stores is not None:
+            built = [scale_stores / f"scale-{n}" for n in scale]
+            missing = [str(f) for f in built if not f.is_dir()]
+            if missing:
+                raise BenchError(f"no built scale store at {', '.join(missing)}")
+            raw["scale"] = measure_built(built, store_settings, qs, repeat)
+        else:
+            raw["scale"] = scale_bench(store_settings, scale, qs, work, repeat, scale_budget)
     raw["machine"]["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
     return raw
 
@@ -434,6 +442,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="JSON output (default benchmarks/results/bench-DATE.json)",
     )
+    p.add_argument(
+        "--scale-stores",
+        type=Path,
+        default=None,
+        help="ask on synthetic stores built before (DIR/scale-N for each --scale size, by"
+        " `python -m benchmarks.scale build`) instead of growing one in the run",
+    )
     p.add_argument("--no-baseline", action="store_true", help="skip the tutorial pipeline")
     p.add_argument(
         "--no-reference",
@@ -472,6 +487,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 baseline=not args.no_baseline,
                 reference=not args.no_reference,
                 scale_budget=args.scale_budget,
+                scale_stores=args.scale_stores,
             )
     except NewsQAError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -367,7 +367,7 @@ def format_table(fig: dict[str, Any]) -> str:
                     + "".join(f"{_n(r[k], '.1f'):>{n}}" for k, n in (("p50_ms", 8), ("p95_ms", 8),
                               ("dense_ms", 8), ("keyword_ms", 9), ("fts5_keyword_ms", 8),
                               ("answer_ms", 8)))
-                    + f"{s['write_seconds_total']:>9.0f}{s['disk_mb']:>9,.0f}"
+                    + f"{_n(s['write_seconds_total'], '.0f'):>9}{s['disk_mb']:>9,.0f}"
                 )  # fmt: skip
         if sc["growth"]:
             out.append(
@@ -375,7 +375,7 @@ def format_table(fig: dict[str, Any]) -> str:
                 + ", ".join(f"{k} {_n(v)}x" for k, v in sc["growth"].items())
             )
         out.append(
-            f"  synthetic: {sc['base_chunks']:,} real chunks, then copies with perturbed vectors"
+            f"  synthetic: {sc['base_chunks'] or 'the'} real chunks, then copies with perturbed vectors"
             " and the same texts (so keyword matches grow with the number of copies); keyword:"
             " newsqa's postings index, (FTS5): the same search through FTS5 as before, same chunks"
         )

@@ -168,6 +168,91 @@ def time_fts5(
 
 
 # --- the run ------------------------------------------------------------------------------------
+def measure(
+    settings: Settings, questions: Sequence[tuple[str, str | None]], repeat: int, reference: bool
+) -> dict[str, Any]:
+    """`ask` on the store in `settings.data_dir`, both paths, `repeat` rounds; with
+    `reference`, the FTS5 keyword search of the same questions on the same chunks."""
+    from benchmarks.bench import time_asks
+    from qa.store import Store
+
+    fts5_seconds = fts5_fill(settings.db_path) if reference else 0.0
+    store = Store.open(settings)
+    try:
+        chunks = store.stats().chunks
+        rounds = [time_asks(questions, settings, store, modes=MODES) for _ in range(repeat)]
+    finally:
+        store.close()
+    fts5 = (
+        [time_fts5(settings.db_path, questions, settings) for _ in range(repeat)]
+        if reference
+        else []
+    )
+    _log(f"scale: {chunks:,} chunks asked")
+    return {
+        "chunks": chunks,
+        "fts5_build_seconds": fts5_seconds,
+        "rounds": {m: [r[m] for r in rounds] for m in MODES},
+        "fts5_rounds": {m: [r[m] for r in fts5] for m in MODES},
+    }
+
+
+def measure_built(
+    folders: Sequence[Path],
+    base: Settings,
+    questions: Sequence[tuple[str, str | None]],
+    repeat: int,
+    reference: bool = True,
+) -> dict[str, Any]:
+    """`measure` on synthetic stores built before (`python -m benchmarks.scale build`): when
+    growing one inside the run would take longer than the run may."""
+    out: dict[str, Any] = {"base_chunks": None, "sizes": [], "notes": []}
+    for folder in folders:
+        settings = base.model_copy(update={"data_dir": folder})
+        disk = folder_bytes(folder)
+        row = measure(settings, questions, repeat, reference)
+        out["sizes"].append({**row, "write_seconds_total": None, "disk_bytes": disk})
+    out["sizes"].sort(key=lambda r: r["chunks"])
+    out["notes"].append(
+        "stores built before the run by `python -m benchmarks.scale build` (this code): "
+        + ", ".join(str(f) for f in folders)
+    )
+    return out
+
+
+def build(base_dir: Path, out: Path, sizes: Sequence[int]) -> None:
+    """Grow a synthetic store from the built dev store in `base_dir`, copying it to
+    `out/scale-N` at each size N (for `python -m benchmarks.bench --scale-stores`)."""
+    import shutil
+
+    from qa.store import PreparedArticle, Store
+
+    base = Settings(data_dir=base_dir)
+    items, embedder = base_items(base)
+    name, _, dim = embedder.rpartition(":")
+    settings = base.model_copy(update={"data_dir": out / "growing"})
+    source = synthetic(items)
+    written = 0
+    for size in sorted(sizes):
+        with Store.open(settings, create=True) as store, store.writing():
+            store.check_embedder(name, int(dim or 0))
+            while written < size:
+                batch, pending = [], 0
+                while pending < WRITE_BATCH and written < size:
+                    item = next(source)
+                    take = min(len(item.chunks), size - written)
+                    if take < len(item.chunks):
+                        item = PreparedArticle(
+                            item.article, item.chunks[:take], item.embeddings[:take]
+                        )
+                    batch.append(item)
+                    written += take
+                    pending += take
+                store.write_articles(batch)
+                _log(f"scale build: {written:,}/{size:,} chunks written")
+        shutil.copytree(settings.data_dir, out / f"scale-{size}", dirs_exist_ok=True)
+
+
 def scale_bench(
     base: Settings,
     sizes: Sequence[int],
@@ -183,7 +268,6 @@ def scale_bench(
     measured so far, to push the total writing time past `budget` seconds (0: no limit).
     `reference`: time the FTS5 keyword search beside newsqa's own at each size.
     """
-    from benchmarks.bench import time_asks
     from qa.store import PreparedArticle, Store
 
     items, embedder = base_items(base)
@@ -231,26 +315,12 @@ def scale_bench(
             store.close()
         write_seconds += time.perf_counter() - t0
         disk = folder_bytes(settings.data_dir)  # without the reference table
-        fts5_seconds = fts5_fill(settings.db_path) if reference else 0.0
-        store = Store.open(settings)
-        try:
-            rounds = [time_asks(questions, settings, store, modes=MODES) for _ in range(repeat)]
-        finally:
-            store.close()
-        fts5 = (
-            [time_fts5(settings.db_path, questions, settings) for _ in range(repeat)]
-            if reference
-            else []
-        )
-        _log(f"scale: {written:,} chunks asked")
-        out["sizes"].append(
-            {
-                "chunks": written,
-                "write_seconds_total": write_seconds,
-                "fts5_build_seconds": fts5_seconds,
-                "disk_bytes": disk,
-                "rounds": {m: [r[m] for r in rounds] for m in MODES},
-                "fts5_rounds": {m: [r[m] for r in fts5] for m in MODES},
-            }
-        )
+        row = measure(settings, questions, repeat, reference)
+        out["sizes"].append({**row, "write_seconds_total": write_seconds, "disk_bytes": disk})
     return out
+
+
+if __name__ == "__main__":  # python -m benchmarks.scale build BASE_STORE OUT_DIR 20000,200000
+    if len(sys.argv) != 5 or sys.argv[1] != "build":
+        sys.exit("usage: python -m benchmarks.scale build BASE_STORE OUT_DIR SIZES")
+    build(Path(sys.argv[2]), Path(sys.argv[3]), [int(x) for x in sys.argv[4].split(",")])

@@ -42,7 +42,7 @@ HEAVY = 0.5  # after the first round, read the lists whose idf x floor is at lea
 EXACT_AT_MOST = 256  # chunks scored from their term lists at once; more: read on first
 MAX_TERMS = 64
 _DEBUG = False  # query terms searched (the rarest), one bit each
-READ_BUDGET = 16_384  # postings read before settling for the best of what was read
+READ_BUDGET = 4_096  # postings read before settling for the best of what was read
 SCAN_MAX = 50_000  # a filter that passes at most this many chunks: score them all instead
 
 Accept = Callable[[list[int]], set[int]]
@@ -198,106 +198,127 @@ def _top(
     checked = np.zeros(size, dtype=bool)
     exact = np.zeros(size, dtype=bool)  # scored from its term list: reading adds nothing more
     cand = np.zeros(0, dtype=np.int64)
-    cursors: list[sqlite3.Cursor | None] = [
-        _raw(conn).execute(
-            "SELECT weight, chunk FROM keyword_postings WHERE term_id = ?"
-            " ORDER BY weight DESC, chunk",
-            (t,),
-        )
-        for t in tids
-    ]
+    cursors: list[_Postings | None] = [_Postings(conn, t) for t in tids]
     floor = np.full(len(tids), float(MAX_WEIGHT))
     blocks = [FIRST_BLOCK] * len(tids)  # per list, doubled each time it is read
     read, ready, first_done = 0, False, False
-    try:
-        while True:
-            if not ready:  # read on in the lists that hold the bar up most
-                fresh = []
-                weight = idfs * floor
-                top_weight = max(weight[i] for i, cur in enumerate(cursors) if cur is not None)
-                for i, cur in enumerate(cursors):
-                    if cur is None or (first_done and weight[i] < HEAVY * top_weight):
-                        continue
-                    got = np.array(cur.fetchmany(blocks[i]), dtype=np.int64).reshape(-1, 2)
-                    read += len(got)
-                    chunks = got[:, 1]
-                    score[chunks] += np.where(exact[chunks], 0.0, idfs[i] * got[:, 0])
-                    seen[chunks] |= np.uint64(1 << i)
-                    new = chunks[~touched[chunks]]
-                    touched[new] = True
-                    fresh.append(new)
-                    if len(got) < blocks[i]:
-                        cur.close()
-                        cursors[i] = None
-                        floor[i] = 0.0
-                    else:
-                        floor[i] = got[-1, 0]
-                    blocks[i] = min(2 * blocks[i], MAX_BLOCK)
-                first_done = True
-                cand = np.concatenate([cand, *fresh])
-            open_ = [i for i, cur in enumerate(cursors) if cur is not None]
-            bound = float(sum(idfs[i] * floor[i] for i in open_))  # best a chunk not seen has
-            if _DEBUG:
-                print(
-                    "round",
-                    read,
-                    "open",
-                    [(i, round(idfs[i] * SCALE, 2), int(floor[i]), blocks[i]) for i in open_],
-                    "bound",
-                    round(bound, 2),
-                    "cand",
-                    len(cand),
-                )
-            live = cand[~rejected[cand]]
-            if len(live) < k and open_:
+    while True:
+        if not ready:  # read on in the lists that hold the bar up most
+            fresh = []
+            weight = idfs * floor
+            top_weight = max(weight[i] for i, cur in enumerate(cursors) if cur is not None)
+            for i, cur in enumerate(cursors):
+                if cur is None or (first_done and weight[i] < HEAVY * top_weight):
+                    continue
+                weights_read, chunks = cur.read(blocks[i])
+                read += len(chunks)
+                score[chunks] += np.where(exact[chunks], 0.0, idfs[i] * weights_read)
+                seen[chunks] |= np.uint64(1 << i)
+                new = chunks[~touched[chunks]]
+                touched[new] = True
+                fresh.append(new)
+                if len(chunks) < blocks[i]:
+                    cursors[i] = None
+                    floor[i] = 0.0
+                else:
+                    floor[i] = weights_read.min()
+                blocks[i] = min(2 * blocks[i], MAX_BLOCK)
+            first_done = True
+            cand = np.concatenate([cand, *fresh])
+        open_ = [i for i, cur in enumerate(cursors) if cur is not None]
+        bound = float(sum(idfs[i] * floor[i] for i in open_))  # best a chunk not seen has
+        if _DEBUG:
+            print(
+                "round",
+                read,
+                "open",
+                [(i, round(idfs[i] * SCALE, 2), int(floor[i]), blocks[i]) for i in open_],
+                "bound",
+                round(bound, 2),
+                "cand",
+                len(cand),
+            )
+        live = cand[~rejected[cand]]
+        if len(live) < k and open_:
+            ready = False
+            continue
+        kth = float(np.partition(score[live], -k)[-k]) if len(live) >= k else 0.0
+        if bound > kth and open_:
+            if read < READ_BUDGET:
                 ready = False
                 continue
-            kth = float(np.partition(score[live], -k)[-k]) if len(live) >= k else 0.0
-            if bound > kth and open_:
-                if read < READ_BUDGET:
-                    ready = False
+            if accept is not None and scan is not None and len(live):
+                sample = live[np.argsort(-score[live])[: 4 * k]].tolist()
+                share = len(accept(sample)) / len(sample)
+                if share * n <= SCAN_MAX:  # a selective filter: score what it passes
+                    passing = scan(SCAN_MAX)
+                    if passing is not None:
+                        return _scan(scorer, passing, k)
+            return _best_read(scorer, live, score, k, accept)
+        missing = np.zeros(len(live))  # what each could still gain from lists not read out
+        for i in open_:
+            missing += np.where(seen[live] & np.uint64(1 << i), 0.0, idfs[i] * floor[i])
+        maybe = score[live] + missing >= kth
+        contenders, gain = live[maybe], missing[maybe]
+        if accept is not None:
+            unchecked = contenders[~checked[contenders]]
+            if len(unchecked):
+                checked[unchecked] = True
+                ok = accept(unchecked.tolist())
+                out = np.array([c not in ok for c in unchecked.tolist()], dtype=bool)
+                if out.any():
+                    rejected[unchecked[out]] = True
+                    ready = True  # the bar may drop: look again before reading on
                     continue
-                if accept is not None and scan is not None and len(live):
-                    sample = live[np.argsort(-score[live])[: 4 * k]].tolist()
-                    share = len(accept(sample)) / len(sample)
-                    if share * n <= SCAN_MAX:  # a selective filter: score what it passes
-                        passing = scan(SCAN_MAX)
-                        if passing is not None:
-                            return _scan(scorer, passing, k)
-                return _best_read(scorer, live, score, k, accept)
-            missing = np.zeros(len(live))  # what each could still gain from lists not read out
-            for i in open_:
-                missing += np.where(seen[live] & np.uint64(1 << i), 0.0, idfs[i] * floor[i])
-            maybe = score[live] + missing >= kth
-            contenders, gain = live[maybe], missing[maybe]
-            if accept is not None:
-                unchecked = contenders[~checked[contenders]]
-                if len(unchecked):
-                    checked[unchecked] = True
-                    ok = accept(unchecked.tolist())
-                    out = np.array([c not in ok for c in unchecked.tolist()], dtype=bool)
-                    if out.any():
-                        rejected[unchecked[out]] = True
-                        ready = True  # the bar may drop: look again before reading on
-                        continue
-            inexact = contenders[gain > 0]
-            if len(inexact) > EXACT_AT_MOST and open_:
-                ready = False  # reading on lowers the floors, and so the contenders, for less
-                continue
-            if len(inexact):
-                ids, scores = scorer.score(inexact)
-                score[inexact] = 0.0  # a chunk gone since it was read scores nothing
-                score[ids] = scores
-                exact[inexact] = True
-                seen[inexact] = np.uint64(2**64 - 1)  # nothing left to gain
-                ready = True
-                continue
-            order = np.lexsort((contenders, -score[contenders]))[:k]
-            return [(int(contenders[j]), float(score[contenders[j]])) for j in order]
-    finally:
-        for cur in cursors:
-            if cur is not None:
-                cur.close()
+        inexact = contenders[gain > 0]
+        if len(inexact) > EXACT_AT_MOST and open_:
+            ready = False  # reading on lowers the floors, and so the contenders, for less
+            continue
+        if len(inexact):
+            ids, scores = scorer.score(inexact)
+            score[inexact] = 0.0  # a chunk gone since it was read scores nothing
+            score[ids] = scores
+            exact[inexact] = True
+            seen[inexact] = np.uint64(2**64 - 1)  # nothing left to gain
+            ready = True
+            continue
+        order = np.lexsort((contenders, -score[contenders]))[:k]
+        return [(int(contenders[j]), float(score[contenders[j]])) for j in order]
+
+
+class _Postings:
+    """One term's postings, read best first a block at a time (a keyset on the primary key, and
+    each block as two comma lists: no Python object per posting)."""
+
+    def __init__(self, conn: sqlite3.Connection, term_id: int) -> None:
+        self.conn = conn
+        self.term_id = term_id
+        self.last: tuple[int, int] | None = None  # (weight, chunk) of the last posting read
+
+    def read(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """The next `n` postings (fewer at the end): `(weights, chunks)`, in any order."""
+        if self.last is None:
+            where, args = "term_id = ?", [self.term_id]
+        else:
+            w, c = self.last
+            where = "term_id = ? AND weight <= ? AND (weight < ? OR chunk > ?)"
+            args = [self.term_id, w, w, c]
+        row = (
+            _raw(self.conn)
+            .execute(
+                "SELECT group_concat(weight), group_concat(chunk) FROM (SELECT weight, chunk"
+                f" FROM keyword_postings WHERE {where} ORDER BY weight DESC, chunk LIMIT ?)",
+                [*args, n],
+            )
+            .fetchone()
+        )
+        if row is None or row[0] is None:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        weights = np.array(row[0].split(","), dtype=np.int64)
+        chunks = np.array(row[1].split(","), dtype=np.int64)
+        low = weights.min()
+        self.last = (int(low), int(chunks[weights == low].max()))
+        return weights, chunks
 
 
 def _best_read(
