@@ -43,7 +43,7 @@ EXACT_AT_MOST = 256  # chunks scored from their term lists at once; more: read o
 MAX_TERMS = 64
 _DEBUG = False  # query terms searched (the rarest), one bit each
 READ_BUDGET = 4_096  # postings read before settling for the best of what was read
-SCAN_MAX = 50_000  # a filter that passes at most this many chunks: score them all instead
+SCAN_MAX = 2_000  # a filter that passes at most this many chunks: score them all instead
 
 Accept = Callable[[list[int]], set[int]]
 Scan = Callable[[int], "list[int] | None"]
