@@ -3,6 +3,8 @@
     python -m benchmarks.bench                                   # dev corpus, 3 repeats, 20k/200k/1M
     python -m benchmarks.bench --limit 40 --repeat 1 --scale 20000    # a quick smoke run
     python -m benchmarks.bench --limit 200 --profile             # where ingest and ask spend time
+    python -m benchmarks.bench --profile --store STORE           # each ask path on a built store
+    python -m benchmarks.bench --scale-stores DIR                # scale rows on stores built before
 
 Corpus: the RealTime QA development articles (gold + gcs, deduplicated by normalised URL), read
 where they lie; `--limit N` keeps the first N. Questions: those whose gold article is in the corpus.
@@ -20,15 +22,20 @@ paired (computed within one repeat, then the median taken). The figures
 - retrieval: article-level hit@1/5/10 and MRR@10 (near-duplicates newsqa folds count as one
   article for both systems); newsqa asked with `as_of` = the question's date (the eval protocol)
   and without; the tutorial's dense top-10; newsqa on the torch reference embedder (once);
-- ask: warm latency p50/p95 of `qa.ask` (retrieval + extractive answer) on an open store,
-  with its stage medians; the tutorial's `similarity_search`;
+- ask: warm latency p50/p95 of `qa.ask` (retrieval + extractive answer) on an open store, on
+  both paths (no `as_of`, as the UI and CLI ask; `as_of` the quiz day), with their stage
+  medians; the tutorial's `similarity_search`;
 - cold start: `newsqa ask "..."` in a fresh process, start to the first printed byte of the answer,
   and whether torch was imported on that path (`python -X importtime`);
 - embeddings: cosine between the ONNX int8 and the torch embeddings of ~300 real chunks, and the
   raw throughput of both, alternating in one process;
-- scale: ask latency with 20k/200k/1M chunks in one synthetic store grown size by size (the real
-  chunks, then copies with perturbed vectors and the same texts in the keyword index), written
-  through `Store.write_articles`. 1M chunks take about 6 GB of disk under `--workdir`.
+- scale (`benchmarks.scale`): ask latency on both paths, and the dense and keyword stages on
+  their own, with 20k/200k/1M chunks in one synthetic store grown size by size (the real chunks,
+  then copies with perturbed vectors and the same texts), written through
+  `Store.write_articles`; beside newsqa's keyword search, the FTS5 search it replaced on the same
+  chunks. 1M chunks take about 8 GB of disk under `--workdir`, and growing them takes an hour or
+  more on two busy cores: `python -m benchmarks.scale build BASE_STORE DIR SIZES` builds them
+  once, `--scale-stores DIR` asks on them.
 """
 
 from __future__ import annotations

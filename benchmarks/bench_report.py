@@ -353,38 +353,46 @@ def format_table(fig: dict[str, Any]) -> str:
             f" {emb['fast_chunks_per_s']:.1f} vs {emb['reference_chunks_per_s']:.1f} chunks/s"
             f" ({_n(emb['ratio_fast_over_reference'])}x)",
         ]
-    sc = fig["scale"]
-    if sc:
-        out += [
-            "",
-            f"{'Scale: ask() with N stored chunks':<34}{'p50 ms':>8}{'p95 ms':>8}{'dense':>8}"
-            f"{'keyword':>9}{'(FTS5)':>8}{'answer':>8}{'write s':>9}{'disk MB':>9}",
-        ]
-        for s in sc["sizes"]:
-            for mode, r in s["modes"].items():
-                out.append(
-                    f"  {s['chunks']:>11,} chunks, {mode:<9}"
-                    + "".join(f"{_n(r[k], '.1f'):>{n}}" for k, n in (("p50_ms", 8), ("p95_ms", 8),
-                              ("dense_ms", 8), ("keyword_ms", 9), ("fts5_keyword_ms", 8),
-                              ("answer_ms", 8)))
-                    + f"{_n(s['write_seconds_total'], '.0f'):>9}{s['disk_mb']:>9,.0f}"
-                )  # fmt: skip
-        if sc["growth"]:
-            out.append(
-                f"  growth {sc['growth_of']} chunks (p50): "
-                + ", ".join(f"{k} {_n(v)}x" for k, v in sc["growth"].items())
-            )
-        out.append(
-            f"  synthetic: {sc['base_chunks'] or 'the'} real chunks, then copies with perturbed vectors"
-            " and the same texts (so keyword matches grow with the number of copies); keyword:"
-            " newsqa's postings index, (FTS5): the same search through FTS5 as before, same chunks"
-        )
-        out += [f"  note: {n}" for n in sc["notes"]]
+    if fig["scale"]:
+        out += ["", *format_scale(fig["scale"])]
     out += ["", "Targets (issues 6 and 14)"]
     for t in fig["targets"]:
         mark = {True: "met ", False: "MISS", None: " -- "}[t["met"]]
         out.append(f"  [{mark}] {t['target']:<52} {t['want']:<12} {t['shown']}")
     return "\n".join(out)
+
+
+def format_scale(sc: dict[str, Any]) -> list[str]:
+    """The scale rows of the table: per size and path, ask p50/p95 and the stage p50s."""
+    out = [
+        f"{'Scale: ask() with N stored chunks':<34}{'p50 ms':>8}{'p95 ms':>8}{'dense':>8}"
+        f"{'keyword':>9}{'(FTS5)':>8}{'answer':>8}{'write s':>9}{'disk MB':>9}",
+    ]
+    for s in sc["sizes"]:
+        for mode, r in s["modes"].items():
+            out.append(
+                f"  {s['chunks']:>11,} chunks, {mode:<9}"
+                + "".join(f"{_n(r[k], '.1f'):>{n}}" for k, n in (("p50_ms", 8), ("p95_ms", 8),
+                          ("dense_ms", 8), ("keyword_ms", 9), ("fts5_keyword_ms", 8),
+                          ("answer_ms", 8)))
+                + f"{_n(s['write_seconds_total'], '.0f'):>9}{s['disk_mb']:>9,.0f}"
+            )  # fmt: skip
+    if sc["growth"]:
+        out.append(
+            f"  growth {sc['growth_of']} chunks (p50): "
+            + ", ".join(f"{k} {_n(v)}x" for k, v in sc["growth"].items())
+        )
+    out.append(
+        f"  synthetic: {sc['base_chunks'] or 'the'} real chunks, then copies with perturbed vectors"
+        " and the same texts (so keyword matches grow with the number of copies); keyword:"
+        " newsqa's postings index, (FTS5): the same search through FTS5 as before, same chunks"
+    )
+    return out + [f"  note: {n}" for n in sc["notes"]]
+
+
+def scale_figures(scale: dict[str, Any]) -> dict[str, Any] | None:
+    """The scale part of `figures` alone (for `python -m benchmarks.scale measure`)."""
+    return _scale_figures(scale)
 
 
 if (

@@ -320,7 +320,36 @@ def scale_bench(
     return out
 
 
-if __name__ == "__main__":  # python -m benchmarks.scale build BASE_STORE OUT_DIR 20000,200000
-    if len(sys.argv) != 5 or sys.argv[1] != "build":
-        sys.exit("usage: python -m benchmarks.scale build BASE_STORE OUT_DIR SIZES")
-    build(Path(sys.argv[2]), Path(sys.argv[3]), [int(x) for x in sys.argv[4].split(",")])
+def main(argv: Sequence[str]) -> int:
+    """`python -m benchmarks.scale build BASE_STORE OUT_DIR SIZES` grows the synthetic stores;
+    `python -m benchmarks.scale measure OUT_DIR SIZES [REPEAT]` asks on them and prints the
+    scale rows (what `python -m benchmarks.bench --scale-stores` does inside a full run)."""
+    import json
+
+    from benchmarks.bench import load_corpus
+    from benchmarks.bench_report import format_scale, scale_figures
+
+    if len(argv) >= 4 and argv[0] == "build":
+        build(Path(argv[1]), Path(argv[2]), [int(x) for x in argv[3].split(",")])
+        return 0
+    if len(argv) >= 3 and argv[0] == "measure":
+        folder, sizes = Path(argv[1]), [int(x) for x in argv[2].split(",")]
+        repeat = int(argv[3]) if len(argv) > 3 else 1
+        evalset = load_corpus(
+            Path(__file__).resolve().parents[2] / "shared" / "eval" / "realtimeqa"
+        )
+        qs = [(q.question, q.date) for q in evalset.questions[:100]]
+        raw = measure_built([folder / f"scale-{n}" for n in sizes], Settings(), qs, repeat)
+        fig = scale_figures(raw)
+        assert fig is not None
+        print("\n".join(format_scale(fig)))
+        out = folder / "scale-measure.json"
+        out.write_text(json.dumps(fig, indent=2, default=str) + "\n", encoding="utf-8")
+        print(f"JSON: {out}")
+        return 0
+    print(main.__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
