@@ -190,21 +190,13 @@ def _top(
     tids = sorted(found, key=lambda t: -found[t])[:MAX_TERMS]  # a question rarely has more
     idfs = np.array([found[t] for t in tids]) / SCALE
     scorer = _Scorer(conn, {t: found[t] for t in tids})
-    size = int(conn.execute("SELECT coalesce(max(chunk), 0) + 1 FROM keyword_chunks").fetchone()[0])
-    score = np.zeros(size)  # sum over the postings read (exact once `done`)
-    seen = np.zeros(size, dtype=np.uint64)  # bit i: seen in term i's postings
-    touched = np.zeros(size, dtype=bool)
-    rejected = np.zeros(size, dtype=bool)
-    checked = np.zeros(size, dtype=bool)
-    exact = np.zeros(size, dtype=bool)  # scored from its term list: reading adds nothing more
-    cand = np.zeros(0, dtype=np.int64)
+    c = _Candidates()
     cursors: list[_Postings | None] = [_Postings(conn, t) for t in tids]
     floor = np.full(len(tids), float(MAX_WEIGHT))
     blocks = [FIRST_BLOCK] * len(tids)  # per list, doubled each time it is read
     read, ready, first_done = 0, False, False
     while True:
         if not ready:  # read on in the lists that hold the bar up most
-            fresh = []
             weight = idfs * floor
             top_weight = max(weight[i] for i, cur in enumerate(cursors) if cur is not None)
             for i, cur in enumerate(cursors):
@@ -212,11 +204,9 @@ def _top(
                     continue
                 weights_read, chunks = cur.read(blocks[i])
                 read += len(chunks)
-                score[chunks] += np.where(exact[chunks], 0.0, idfs[i] * weights_read)
-                seen[chunks] |= np.uint64(1 << i)
-                new = chunks[~touched[chunks]]
-                touched[new] = True
-                fresh.append(new)
+                at = c.add(chunks)
+                c.score[at] += np.where(c.exact[at], 0.0, idfs[i] * weights_read)
+                c.seen[at] |= np.uint64(1 << i)
                 if len(chunks) < blocks[i]:
                     cursors[i] = None
                     floor[i] = 0.0
@@ -224,50 +214,38 @@ def _top(
                     floor[i] = weights_read.min()
                 blocks[i] = min(2 * blocks[i], MAX_BLOCK)
             first_done = True
-            cand = np.concatenate([cand, *fresh])
         open_ = [i for i, cur in enumerate(cursors) if cur is not None]
         bound = float(sum(idfs[i] * floor[i] for i in open_))  # best a chunk not seen has
-        if _DEBUG:
-            print(
-                "round",
-                read,
-                "open",
-                [(i, round(idfs[i] * SCALE, 2), int(floor[i]), blocks[i]) for i in open_],
-                "bound",
-                round(bound, 2),
-                "cand",
-                len(cand),
-            )
-        live = cand[~rejected[cand]]
+        live = np.flatnonzero(~c.rejected[: c.count])  # candidates, by their place in `c`
         if len(live) < k and open_:
             ready = False
             continue
-        kth = float(np.partition(score[live], -k)[-k]) if len(live) >= k else 0.0
+        kth = float(np.partition(c.score[live], -k)[-k]) if len(live) >= k else 0.0
         if bound > kth and open_:
             if read < READ_BUDGET:
                 ready = False
                 continue
             if accept is not None and scan is not None and len(live):
-                sample = live[np.argsort(-score[live])[: 4 * k]].tolist()
+                sample = c.ids[live[np.argsort(-c.score[live])[: 4 * k]]].tolist()
                 share = len(accept(sample)) / len(sample)
                 if share * n <= SCAN_MAX:  # a selective filter: score what it passes
                     passing = scan(SCAN_MAX)
                     if passing is not None:
                         return _scan(scorer, passing, k)
-            return _best_read(scorer, live, score, k, accept)
+            return _best_read(scorer, c.ids[live], c.score[live], k, accept)
         missing = np.zeros(len(live))  # what each could still gain from lists not read out
         for i in open_:
-            missing += np.where(seen[live] & np.uint64(1 << i), 0.0, idfs[i] * floor[i])
-        maybe = score[live] + missing >= kth
+            missing += np.where(c.seen[live] & np.uint64(1 << i), 0.0, idfs[i] * floor[i])
+        maybe = c.score[live] + missing >= kth
         contenders, gain = live[maybe], missing[maybe]
         if accept is not None:
-            unchecked = contenders[~checked[contenders]]
+            unchecked = contenders[~c.checked[contenders]]
             if len(unchecked):
-                checked[unchecked] = True
-                ok = accept(unchecked.tolist())
-                out = np.array([c not in ok for c in unchecked.tolist()], dtype=bool)
+                c.checked[unchecked] = True
+                ok = accept(c.ids[unchecked].tolist())
+                out = np.array([x not in ok for x in c.ids[unchecked].tolist()], dtype=bool)
                 if out.any():
-                    rejected[unchecked[out]] = True
+                    c.rejected[unchecked[out]] = True
                     ready = True  # the bar may drop: look again before reading on
                     continue
         inexact = contenders[gain > 0]
@@ -275,15 +253,47 @@ def _top(
             ready = False  # reading on lowers the floors, and so the contenders, for less
             continue
         if len(inexact):
-            ids, scores = scorer.score(inexact)
-            score[inexact] = 0.0  # a chunk gone since it was read scores nothing
-            score[ids] = scores
-            exact[inexact] = True
-            seen[inexact] = np.uint64(2**64 - 1)  # nothing left to gain
+            ids, scores = scorer.score(c.ids[inexact])
+            c.score[inexact] = 0.0  # a chunk gone since it was read scores nothing
+            c.score[c.add(ids)] = scores
+            c.exact[inexact] = True
+            c.seen[inexact] = np.uint64(2**64 - 1)  # nothing left to gain
             ready = True
             continue
-        order = np.lexsort((contenders, -score[contenders]))[:k]
-        return [(int(contenders[j]), float(score[contenders[j]])) for j in order]
+        order = np.lexsort((c.ids[contenders], -c.score[contenders]))[:k]
+        return [(int(c.ids[contenders[j]]), float(c.score[contenders[j]])) for j in order]
+
+
+class _Candidates:
+    """The chunks a search has met, each at a place in arrays that grow with them (not with
+    the index): its rowid, score so far, the lists it was seen in, and its filter state."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.place: dict[int, int] = {}
+        self.ids = np.zeros(1024, dtype=np.int64)
+        self.score = np.zeros(1024)
+        self.seen = np.zeros(1024, dtype=np.uint64)  # bit i: seen in term i's postings
+        self.rejected = np.zeros(1024, dtype=bool)
+        self.checked = np.zeros(1024, dtype=bool)
+        self.exact = np.zeros(1024, dtype=bool)  # scored from its term list: reading adds nothing
+
+    def add(self, chunks: np.ndarray) -> np.ndarray:
+        """The places of `chunks` (rowids), new ones added."""
+        place = self.place
+        at = np.fromiter(
+            (place.setdefault(x, len(place)) for x in chunks.tolist()), np.int64, len(chunks)
+        )
+        if len(place) > len(self.ids):
+            size = max(2 * len(self.ids), len(place))
+            for name in ("ids", "score", "seen", "rejected", "checked", "exact"):
+                old = getattr(self, name)
+                grown = np.zeros(size, dtype=old.dtype)
+                grown[: len(old)] = old
+                setattr(self, name, grown)
+        self.ids[at] = chunks
+        self.count = len(place)
+        return at
 
 
 class _Postings:
@@ -322,12 +332,12 @@ class _Postings:
 
 
 def _best_read(
-    scorer: _Scorer, live: np.ndarray, score: np.ndarray, k: int, accept: Accept | None
+    scorer: _Scorer, ids: np.ndarray, sums: np.ndarray, k: int, accept: Accept | None
 ) -> list[tuple[int, float]]:
-    """The top `k` by exact score among the chunks with the best sums over the postings read:
-    what the search returns when the bar was not reached within READ_BUDGET postings (a
-    question of many common words), instead of reading every list to the end."""
-    order = live[np.lexsort((live, -score[live]))]
+    """The top `k` by exact score among the chunks `ids` with the best `sums` over the
+    postings read: what the search returns when the bar was not reached within READ_BUDGET
+    postings (a question of many common words), instead of reading every list to the end."""
+    order = ids[np.lexsort((ids, -sums))]
     kept: list[np.ndarray] = []
     found = 0
     for start in range(0, len(order), 4 * k):
@@ -339,9 +349,9 @@ def _best_read(
         found += len(part)
         if found >= 4 * k or (accept is None and found >= k):
             break
-    ids, scores = scorer.score(np.concatenate(kept) if kept else np.zeros(0, dtype=np.int64))
-    top = np.lexsort((ids, -scores))[:k]
-    return [(int(ids[j]), float(scores[j])) for j in top]
+    got, scores = scorer.score(np.concatenate(kept) if kept else np.zeros(0, dtype=np.int64))
+    top = np.lexsort((got, -scores))[:k]
+    return [(int(got[j]), float(scores[j])) for j in top]
 
 
 def _scan(scorer: _Scorer, rowids: list[int], k: int) -> list[tuple[int, float]]:
