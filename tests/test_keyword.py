@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from qa.core.settings import Settings
-from qa.store import Filters, Store, keyword
+from qa.store import Filters, Store, keyword, postings
 from qa.store.terms import SCALE, analyze, idf, query_terms, weights
 from tests.test_store import _prepared
 
@@ -97,8 +97,8 @@ def test_best_first_top_k_equals_scoring_every_chunk(
 ) -> None:
     # one posting per term in the first round, so the search goes many rounds before it stops;
     # budget 0: a filtered search scores the chunks the filter passes at once
-    monkeypatch.setattr(keyword, "FIRST_BLOCK", 1)
-    monkeypatch.setattr(keyword, "READ_BUDGET", budget)
+    monkeypatch.setattr(postings, "FIRST_BLOCK", 1)
+    monkeypatch.setattr(postings, "READ_BUDGET", budget)
     found = 0
     with Store.open(many) as store:
         for question in ("drone Venezuela", "flood monsoon term7 term150", "mayor", "zebra court"):

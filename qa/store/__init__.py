@@ -6,7 +6,8 @@ index, journal) beside Chroma (vectors), with `check` and `repair`.
     filters.py   Filters: dates, outlets, articles, as-of, inside both indexes
     vectors.py   the Chroma collection and the metadata beside each vector
     terms.py     the keyword index's words: tokens, stems, BM25 weights
-    keyword.py   the keyword index (impact-ordered BM25 postings): writes, search, health, rebuild
+    keyword.py   the keyword index (impact-ordered BM25 postings): writes, health, rebuild
+    postings.py  the keyword search: the top k read best-first from the postings
     articles.py  writing, deleting and reading articles
     search.py    dense and keyword search, and the chunk rows of their hits
     store.py     Store: one data directory opened, over all of the above

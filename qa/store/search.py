@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from qa.core.schema import ChunkRow
-from qa.store import keyword
+from qa.store import keyword, postings
 from qa.store.articles import source_keys
 from qa.store.database import batches, marks
 from qa.store.filters import Filters
@@ -58,7 +58,7 @@ def keyword_search(
     filters = filters or Filters()
     where, args = filters.sql("a")
     if where == "1":
-        return keyword.top(conn, query, k)
+        return postings.top(conn, query, k)
 
     def accept(rowids: list[int]) -> set[int]:
         out: set[int] = set()
@@ -82,7 +82,7 @@ def keyword_search(
         rows = [r[0] for r in cur.execute(q, [*args, limit + 1])]
         return rows if len(rows) <= limit else None
 
-    return keyword.top(conn, query, k, accept, scan)
+    return postings.top(conn, query, k, accept, scan)
 
 
 def filtered_top(
