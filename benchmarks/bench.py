@@ -3,6 +3,8 @@
     python -m benchmarks.bench                                   # dev corpus, 3 repeats, 20k/200k/1M
     python -m benchmarks.bench --limit 40 --repeat 1 --scale 20000    # a quick smoke run
     python -m benchmarks.bench --limit 200 --profile             # where ingest and ask spend time
+    python -m benchmarks.bench --profile --store STORE           # each ask path on a built store
+    python -m benchmarks.bench --scale-stores DIR                # scale rows on stores built before
 
 Corpus: the RealTime QA development articles (gold + gcs, deduplicated by normalised URL), read
 where they lie; `--limit N` keeps the first N. Questions: those whose gold article is in the corpus.
@@ -20,42 +22,46 @@ paired (computed within one repeat, then the median taken). The figures
 - retrieval: article-level hit@1/5/10 and MRR@10 (near-duplicates newsqa folds count as one
   article for both systems); newsqa asked with `as_of` = the question's date (the eval protocol)
   and without; the tutorial's dense top-10; newsqa on the torch reference embedder (once);
-- ask: warm latency p50/p95 of `qa.ask` (retrieval + extractive answer) on an open store,
-  with its stage medians; the tutorial's `similarity_search`;
+- ask: warm latency p50/p95 of `qa.ask` (retrieval + extractive answer) on an open store, on
+  both paths (no `as_of`, as the UI and CLI ask; `as_of` the quiz day), with their stage
+  medians; the tutorial's `similarity_search`;
 - cold start: `newsqa ask "..."` in a fresh process, start to the first printed byte of the answer,
   and whether torch was imported on that path (`python -X importtime`);
 - embeddings: cosine between the ONNX int8 and the torch embeddings of ~300 real chunks, and the
   raw throughput of both, alternating in one process;
-- scale: ask latency with 20k/200k/1M chunks in one synthetic store grown size by size (the real
-  chunks, then copies with perturbed vectors and the same texts in the keyword index), written
-  through `Store.write_articles`. 1M chunks take about 6 GB of disk under `--workdir`.
+- scale (`benchmarks.scale`): ask latency on both paths, and the dense and keyword stages on
+  their own, with 20k/200k/1M chunks in one synthetic store grown size by size (the real chunks,
+  then copies with perturbed vectors and the same texts), written through
+  `Store.write_articles`; beside newsqa's keyword search, the FTS5 search it replaced on the same
+  chunks. 1M chunks take about 8 GB of disk under `--workdir`, and growing them takes an hour or
+  more on two busy cores: `python -m benchmarks.scale build BASE_STORE DIR SIZES` builds them
+  once, `--scale-stores DIR` asks on them.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import platform
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, replace
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from benchmarks import metrics as m
-from benchmarks.bench_report import MB, figures, format_table, latency
+from benchmarks.bench_report import figures, format_table
+from benchmarks.cold_start import cold_start
 from benchmarks.datasets import EvalArticle, EvalSet, load_realtimeqa
+from benchmarks.embedder_compare import compare_embedders, sample_chunks
+from benchmarks.machine import machine, peak_rss_bytes
+from benchmarks.profiling import profile
+from benchmarks.scale import measure_built, scale_bench
 from qa.core.errors import NewsQAError
 from qa.core.settings import Settings, load_settings
 
@@ -65,8 +71,6 @@ RESULTS = ROOT / "benchmarks" / "results"
 DEFAULT_SCALE = (20_000, 200_000, 1_000_000)
 EMBED_SAMPLE = 300  # real chunks embedded by both embedders
 SCALE_QUESTIONS = 100  # questions asked at each scale size
-SCALE_NOISE = 0.35  # norm of the noise added to a copied vector (cosine to the original ~0.94)
-WRITE_BATCH = 4000  # synthetic chunks per `write_articles` call
 WARMUP_ASKS = 3
 
 
@@ -76,42 +80,6 @@ class BenchError(NewsQAError):
 
 def _log(msg: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
-def peak_rss_bytes() -> int:
-    """This process's peak resident set size (ru_maxrss is KiB on Linux, bytes on macOS)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return int(peak if sys.platform == "darwin" else peak * 1024)
-
-
-def machine() -> dict[str, Any]:
-    """Date, cores, CPU model, RAM, load and versions: what the figures were measured on."""
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    ram = None
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                ram = round(int(line.split()[1]) / MB, 1)
-    versions = {}
-    for pkg in ("onnxruntime", "torch", "chromadb", "sentence-transformers", "langchain-chroma"):
-        with contextlib.suppress(PackageNotFoundError):
-            versions[pkg] = version(pkg)
-    return {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "nproc": len(os.sched_getaffinity(0))
-        if hasattr(os, "sched_getaffinity")
-        else os.cpu_count(),
-        "cpu": cpu,
-        "ram_gb": ram,
-        "load_avg_start": [round(x, 2) for x in os.getloadavg()],
-        "python": platform.python_version(),
-        "versions": versions,
-    }
 
 
 # --- corpus ------------------------------------------------------------------------------------
@@ -142,17 +110,6 @@ def _read_corpus(path: Path) -> tuple[list[EvalArticle], list[tuple[str, str | N
 def settings_dump(settings: Settings) -> dict[str, Any]:
     """Settings as JSON for a child process (the data directory is the child's own)."""
     return settings.model_dump(mode="json", exclude={"llm_api_key", "data_dir"})
-
-
-def settings_env(settings: Settings) -> dict[str, str]:
-    """NEWSQA_* variables reproducing `settings` (fields that differ from their defaults)."""
-    env = {"NEWSQA_DATA_DIR": str(settings.data_dir)}
-    for name, info in Settings.model_fields.items():
-        value = getattr(settings, name)
-        if name in ("data_dir", "llm_api_key") or value is None or value == info.default:
-            continue
-        env[f"NEWSQA_{name.upper()}"] = str(value)
-    return env
 
 
 # --- timed asks (shared by the children, the scale runs and the profile) -----------------------
@@ -312,246 +269,6 @@ def _child_main(spec: Path) -> int:
     return 0
 
 
-# --- cold start -------------------------------------------------------------------------------
-def _newsqa_command() -> list[str]:
-    script = Path(sys.executable).parent / "newsqa"
-    return [str(script)] if script.is_file() else [sys.executable, "-m", "newsqa.cli"]
-
-
-def cold_start(settings: Settings, question: str, repeat: int) -> dict[str, Any]:
-    """`newsqa ask QUESTION` in fresh processes on the store in `settings.data_dir`: seconds to
-    the first printed byte of the answer and to exit (each run), and the imports on that path.
-
-    Raises:
-        BenchError: the command failed (exit status other than 0 or 3, "not answered").
-    """
-    env = {**os.environ, **settings_env(settings)}
-    base = _newsqa_command()
-    cmd = [*base, "ask", question]
-    runs = []
-    for _ in range(repeat):
-        with tempfile.TemporaryFile() as err:
-            t0 = time.perf_counter()
-            proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=err)
-            assert proc.stdout is not None
-            proc.stdout.read(1)  # blocks until the answer is printed
-            first = time.perf_counter() - t0
-            proc.stdout.read()
-            rc = proc.wait()
-            total = time.perf_counter() - t0
-            if rc not in (0, 3):
-                err.seek(0)
-                raise BenchError(f"`newsqa ask` failed (exit {rc}): {err.read().decode()[-800:]}")
-        runs.append({"first_answer_seconds": first, "exit_seconds": total, "exit_status": rc})
-    python_args = base[1:] if base[0] == sys.executable else base
-    imports = subprocess.run(
-        [sys.executable, "-X", "importtime", *python_args, "ask", question],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return {"question": question, "runs": runs, **import_summary(imports.stderr)}
-
-
-def import_summary(importtime: str) -> dict[str, Any]:
-    """From `python -X importtime` output: whether torch (and sentence-transformers) were
-    imported, and the slowest top-level imports (cumulative seconds)."""
-    names: set[str] = set()
-    top: list[tuple[float, str]] = []
-    for line in importtime.splitlines():
-        if not line.startswith("import time:") or "|" not in line:
-            continue
-        parts = line.split("|")
-        raw = parts[-1]
-        name = raw.strip()
-        names.add(name)
-        with contextlib.suppress(ValueError):
-            if raw.startswith(" ") and not raw.startswith("  "):
-                top.append((int(parts[1]) / 1e6, name))
-    top.sort(reverse=True)
-    return {
-        "torch_imported": any(n == "torch" or n.startswith("torch.") for n in names),
-        "sentence_transformers_imported": "sentence_transformers" in names,
-        "slowest_imports": [[n, round(s, 3)] for s, n in top[:6]],
-    }
-
-
-# --- embeddings --------------------------------------------------------------------------------
-def sample_chunks(articles: Sequence[EvalArticle], settings: Settings, n: int) -> list[str]:
-    """`n` chunk texts spread evenly over the corpus, as newsqa chunks and embeds them."""
-    from ingest.chunking import chunk_article
-    from qa.core.embeddings import embedding_text
-
-    texts = [
-        embedding_text(a.title, c.text)
-        for a in articles
-        for c in chunk_article(a.key, a.text, "", settings.chunk_size, settings.chunk_overlap)
-    ]
-    if len(texts) <= n:
-        return texts
-    return [texts[int(i)] for i in np.linspace(0, len(texts) - 1, n).round()]
-
-
-def compare_embedders(
-    fast: Any, reference: Any, texts: Sequence[str], repeat: int
-) -> dict[str, Any]:
-    """Cosine between the two embedders' vectors of `texts`, and the seconds each took to embed
-    them all, alternating in this process (both loaded and warmed first)."""
-    fast.embed_documents(list(texts[:8]))
-    reference.embed_documents(list(texts[:8]))
-    secs: dict[str, list[float]] = {"fast": [], "reference": []}
-    vecs: dict[str, np.ndarray] = {}
-    for r in range(max(1, repeat)):
-        pair = [("fast", fast), ("reference", reference)]
-        for name, emb in pair if r % 2 == 0 else pair[::-1]:
-            t0 = time.perf_counter()
-            vecs[name] = emb.embed_documents(list(texts))
-            secs[name].append(time.perf_counter() - t0)
-    cos = np.sum(vecs["fast"] * vecs["reference"], axis=1)
-    return {
-        "fast": fast.name,
-        "reference": reference.name,
-        "chunks": len(texts),
-        "mean_cosine": float(cos.mean()),
-        "min_cosine": float(cos.min()),
-        "fast_seconds": secs["fast"],
-        "reference_seconds": secs["reference"],
-    }
-
-
-# --- scale -------------------------------------------------------------------------------------
-def _base_items(settings: Settings) -> tuple[list[tuple[Any, list[Any], np.ndarray]], str]:
-    """Every stored article with its chunks and their stored vectors; the store's embedder."""
-    from ingest.chunking import chunk_article
-    from qa.store import Store
-
-    store = Store.open(settings)
-    try:
-        ids = [r["article_id"] for r in store.list_articles()]
-        arts = store.get_articles(ids)
-        items = []
-        for aid in ids:
-            a = arts[aid]
-            chunks = chunk_article(
-                aid, a.text, a.content_hash, settings.chunk_size, settings.chunk_overlap
-            )
-            vecs = store.chunk_embeddings([c.chunk_id for c in chunks])
-            kept = [c for c in chunks if c.chunk_id in vecs]
-            if kept:
-                items.append((a, kept, np.stack([vecs[c.chunk_id] for c in kept])))
-        embedder = store.embedder_name() or "unknown:0"
-    finally:
-        store.close()
-    if not items:
-        raise BenchError(f"no chunks with vectors in {settings.data_dir} to copy for --scale")
-    return items, embedder
-
-
-def _synthetic(items: list[Any], seed: int = 0) -> Iterator[Any]:
-    """The real articles first, then endless copies with perturbed vectors and the same texts."""
-    from qa.store import PreparedArticle
-
-    rng = np.random.default_rng(seed)
-    copy = 0
-    while True:
-        for i, (art, chunks, vecs) in enumerate(items):
-            if copy == 0:
-                yield PreparedArticle(art, chunks, vecs)
-                continue
-            aid = f"synthetic-{copy:06d}-{i:05d}"
-            noisy = vecs + rng.normal(0.0, SCALE_NOISE / np.sqrt(vecs.shape[1]), vecs.shape)
-            noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
-            yield PreparedArticle(
-                replace(art, article_id=aid, origin="benchmarks.bench synthetic copy"),
-                [replace(c, chunk_id=f"{aid}-{c.index:05d}", article_id=aid) for c in chunks],
-                noisy.astype(np.float32),
-            )
-        copy += 1
-
-
-def _folder_bytes(path: Path) -> int:
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-
-
-def scale_bench(
-    base: Settings,
-    sizes: Sequence[int],
-    questions: Sequence[tuple[str, str | None]],
-    work: Path,
-    repeat: int,
-    budget: float = 0.0,
-) -> dict[str, Any]:
-    """Grow one synthetic store through `sizes` (chunks) and time `ask` at each size.
-
-    A size is skipped (and said so in `notes`) when writing it is projected, from the write rate
-    measured so far, to push the total writing time past `budget` seconds (0: no limit).
-    """
-    from qa.store import PreparedArticle, Store
-
-    items, embedder = _base_items(base)
-    name, _, dim = embedder.rpartition(":")
-    settings = base.model_copy(update={"data_dir": work / "scale"})
-    source = _synthetic(items)
-    written, write_seconds = 0, 0.0
-    out: dict[str, Any] = {
-        "base_chunks": sum(len(c) for _, c, _ in items),
-        "sizes": [],
-        "notes": [],
-    }
-    for size in sorted(sizes):
-        if write_seconds and budget:
-            projected = (size - written) * write_seconds / written
-            if write_seconds + projected > budget:
-                out["notes"].append(
-                    f"skipped {size:,} chunks: writing them was projected to take {projected:,.0f} s "
-                    f"more at {written / write_seconds:,.0f} chunks/s (--scale-budget {budget:,.0f} s)"
-                )
-                break
-        t0 = time.perf_counter()
-        store = Store.open(settings, create=True)
-        try:
-            with store.writing():
-                store.check_embedder(name, int(dim or 0))
-                batch: list[Any] = []
-                pending = 0
-                while written < size:
-                    item = next(source)
-                    take = min(len(item.chunks), size - written)
-                    if take < len(item.chunks):
-                        item = PreparedArticle(
-                            item.article, item.chunks[:take], item.embeddings[:take]
-                        )
-                    batch.append(item)
-                    written += take
-                    pending += take
-                    if pending >= WRITE_BATCH or written >= size:
-                        store.write_articles(batch)
-                        batch, pending = [], 0
-                        _log(f"scale: {written:,}/{size:,} chunks written")
-        finally:
-            store.close()
-        write_seconds += time.perf_counter() - t0
-        store = Store.open(settings)
-        try:
-            rounds = [
-                time_asks(questions, settings, store, modes=("as_of",))["as_of"]
-                for _ in range(repeat)
-            ]
-        finally:
-            store.close()
-        out["sizes"].append(
-            {
-                "chunks": written,
-                "write_seconds_total": write_seconds,
-                "disk_bytes": _folder_bytes(settings.data_dir),
-                "rounds": rounds,
-            }
-        )
-    return out
-
-
 # --- the whole run ----------------------------------------------------------------------------
 def run_benchmark(
     evalset: EvalSet,
@@ -566,6 +283,7 @@ def run_benchmark(
     isolate: bool = True,
     scale_budget: float = 0.0,
     scale_questions: int = SCALE_QUESTIONS,
+    scale_stores: Path | None = None,
 ) -> dict[str, Any]:
     """Measure everything; returns the raw measurements that `figures` turns into the report.
 
@@ -642,81 +360,16 @@ def run_benchmark(
     raw["embeddings"] = compare_embedders(embedders[0], embedders[1], texts, repeat)
     if scale:
         qs = [(q.question, q.date) for q in evalset.questions[:scale_questions]] or [("news", None)]
-        raw["scale"] = scale_bench(store_settings, scale, qs, work, repeat, scale_budget)
+        if scale_stores is not None:
+            built = [scale_stores / f"scale-{n}" for n in scale]
+            missing = [str(f) for f in built if not f.is_dir()]
+            if missing:
+                raise BenchError(f"no built scale store at {', '.join(missing)}")
+            raw["scale"] = measure_built(built, store_settings, qs, repeat)
+        else:
+            raw["scale"] = scale_bench(store_settings, scale, qs, work, repeat, scale_budget)
     raw["machine"]["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
     return raw
-
-
-# --- profile ----------------------------------------------------------------------------------
-def _profiled(fn: Callable[[], Any], top: int) -> tuple[Any, str]:
-    """Run `fn` under pyinstrument (if installed) or cProfile; the top costs as text."""
-    try:
-        from pyinstrument import Profiler
-    except ImportError:
-        import cProfile
-        import pstats
-
-        prof = cProfile.Profile()
-        result = prof.runcall(fn)
-        stats = pstats.Stats(prof)
-        entries = stats.stats  # type: ignore[attr-defined]
-        total = sum(v[2] for v in entries.values()) or 1.0
-
-        def where(k: tuple[str, int, str]) -> str:
-            path = k[0].split("site-packages/")[-1].replace(str(ROOT) + "/", "")
-            return f"{k[2]} ({path}:{k[1]})" if k[1] else k[2]
-
-        lines = [
-            f"cProfile (pyinstrument is not installed), {total:.2f} s profiled",
-            "  by self time:",
-        ]
-        for k, v in sorted(entries.items(), key=lambda kv: -kv[1][2])[:top]:
-            lines.append(
-                f"    {100 * v[2] / total:5.1f}%  {v[2]:8.3f} s  {v[1]:>8} calls  {where(k)}"
-            )
-        lines.append("  by cumulative time (own code and libraries' entry points):")
-        for k, v in sorted(entries.items(), key=lambda kv: -kv[1][3])[: top * 2]:
-            if "{" not in where(k) and "<" not in where(k):
-                lines.append(f"    {100 * v[3] / total:5.1f}%  {v[3]:8.3f} s  {where(k)}")
-        return result, "\n".join(lines[: 2 * top + 4])
-    profiler = Profiler(interval=0.001)
-    profiler.start()
-    try:
-        result = fn()
-    finally:
-        profiler.stop()
-    return result, profiler.output_text(unicode=False, color=False, show_all=False)
-
-
-def profile(evalset: EvalSet, settings: Settings, work: Path, top: int = 15) -> str:
-    """One ingest of the corpus and one batch of asks, each profiled; the top costs as text."""
-    from ingest import ingest
-    from qa.core.embeddings import get_embedder
-    from qa.store import Store
-
-    s = settings.model_copy(update={"data_dir": work / "profile-store"})
-    source = work / "profile.jsonl"
-    evalset.write_jsonl(source)
-    get_embedder(s).embed_query("warm up")
-    report, ingest_text = _profiled(lambda: ingest([str(source)], s), top)
-    questions = [(q.question, q.date) for q in evalset.questions] or [("news", None)]
-    store = Store.open(s)
-    try:
-        asks, ask_text = _profiled(lambda: time_asks(questions, s, store, modes=("as_of",)), top)
-    finally:
-        store.close()
-    lat = latency([asks["as_of"]])
-    return "\n".join(
-        [
-            f"== ingest: {len(evalset.articles)} articles, {report.chunks_written} chunks, {report.seconds:.1f} s",
-            ingest_text,
-            "",
-            f"== ask: {len(questions)} questions (+{WARMUP_ASKS} warm-up), as_of; p50 {lat['p50_ms'] or 0:.1f} ms",
-            "   stage p50, ms: "
-            + ", ".join(f"{k} {v:.1f}" for k, v in lat["stages_p50_ms"].items()),
-            ask_text,
-        ]
-    )
 
 
 # --- command line -----------------------------------------------------------------------------
@@ -757,6 +410,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="JSON output (default benchmarks/results/bench-DATE.json)",
     )
+    p.add_argument(
+        "--scale-stores",
+        type=Path,
+        default=None,
+        help="ask on synthetic stores built before (DIR/scale-N for each --scale size, by"
+        " `python -m benchmarks.scale build`) instead of growing one in the run",
+    )
     p.add_argument("--no-baseline", action="store_true", help="skip the tutorial pipeline")
     p.add_argument(
         "--no-reference",
@@ -772,6 +432,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="where temporary stores go (default: system temp)",
     )
+    p.add_argument(
+        "--store", type=Path, default=None, help="with --profile: ask on this built store"
+    )
     p.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:
@@ -781,7 +444,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         evalset = load_corpus(args.data, args.limit)
         with tempfile.TemporaryDirectory(prefix="newsqa-bench-", dir=args.workdir) as tmp:
             if args.profile:
-                print(profile(evalset, settings, Path(tmp)))
+                print(profile(evalset, settings, Path(tmp), store_dir=args.store))
                 return 0
             raw = run_benchmark(
                 evalset,
@@ -792,6 +455,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 baseline=not args.no_baseline,
                 reference=not args.no_reference,
                 scale_budget=args.scale_budget,
+                scale_stores=args.scale_stores,
             )
     except NewsQAError as exc:
         print(f"error: {exc}", file=sys.stderr)

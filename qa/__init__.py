@@ -7,7 +7,7 @@ for c in answer.citations:
     print(c.n, c.title, c.quote)
 
 The layers, bottom up: `qa.core` (errors, settings, records, text, dates, embedders), `qa.store`
-(SQLite + FTS5 + Chroma, check and repair) and `qa.answering` (query, retrieval, answerers,
+(SQLite with a BM25 keyword index + Chroma, check and repair) and `qa.answering` (query, retrieval, answerers,
 checks). The names below are the public face; views import nothing else.
 """
 

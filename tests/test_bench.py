@@ -15,6 +15,8 @@ import pytest
 
 from benchmarks import bench
 from benchmarks.bench_report import figures, format_table, latency, paired, retrieval_scores
+from benchmarks.cold_start import import_summary, settings_env
+from benchmarks.scale import scale_bench
 from qa.core.embeddings import HashEmbedder
 from qa.core.settings import Settings
 
@@ -115,14 +117,14 @@ def test_scale_sizes_and_import_summary() -> None:
         "import time:        50 |      50000 |   chromadb.api\n"
         "import time:        10 |     300000 | cli\n"
     )
-    info = bench.import_summary(stderr)
+    info = import_summary(stderr)
     assert info["torch_imported"] is False
     assert info["slowest_imports"] == [["chromadb", 0.9], ["cli", 0.3]]
-    assert bench.import_summary(stderr + "import time: 1 | 2 |     torch._C\n")["torch_imported"]
+    assert import_summary(stderr + "import time: 1 | 2 |     torch._C\n")["torch_imported"]
 
 
 def test_settings_env_reproduces_the_settings(hash_settings: Settings) -> None:
-    env = bench.settings_env(hash_settings)
+    env = settings_env(hash_settings)
     assert env["NEWSQA_EMBEDDING_BACKEND"] == "hash"
     assert env["NEWSQA_CHUNK_SIZE"] == "200"
     assert env["NEWSQA_DATA_DIR"] == str(hash_settings.data_dir)
@@ -192,8 +194,12 @@ def test_figures_medians_paired_ratios_and_targets() -> None:
             "base_chunks": 7,
             "notes": [],
             "sizes": [
-                {"chunks": 20, "write_seconds_total": 1, "disk_bytes": 0, "rounds": [_asks([], [0.01, 0.03])]},
-                {"chunks": 40, "write_seconds_total": 3, "disk_bytes": 0, "rounds": [_asks([], [0.05, 0.03])]},
+                {"chunks": 20, "write_seconds_total": 1, "disk_bytes": 0,
+                 "rounds": {"as_of": [_asks([], [0.01, 0.03])], "no_as_of": [_asks([], [0.01] * 2)]},
+                 "fts5_rounds": {"as_of": [[0.1, 0.2]], "no_as_of": [[0.1]]}},
+                {"chunks": 40, "write_seconds_total": 3, "disk_bytes": 0,
+                 "rounds": {"as_of": [_asks([], [0.03, 0.03])], "no_as_of": [_asks([], [0.03] * 2)]},
+                 "fts5_rounds": {"as_of": [[0.6, 0.6]], "no_as_of": [[0.2]]}},
             ],
         },
     }  # fmt: skip
@@ -226,13 +232,25 @@ def test_figures_medians_paired_ratios_and_targets() -> None:
     emb = fig["embeddings"]
     assert emb["fast_chunks_per_s"] == pytest.approx(30 / 1.5)
     assert emb["ratio_fast_over_reference"] == pytest.approx(statistics.median([3.0, 1.5]))
-    assert fig["scale"]["growth_p50"] == pytest.approx(40 / 20)
-    assert fig["scale"]["growth_of"] == "p50(40)/p50(20)"
+    growth = fig["scale"]["growth"]
+    assert growth["p50 as_of"] == pytest.approx(1.5) and growth["p50 no_as_of"] == pytest.approx(3)
+    assert growth["dense as_of"] == pytest.approx(1.5)  # the stage timings, p50 of each size
+    assert growth["fts5_keyword as_of"] == pytest.approx(0.6 / 0.15)
+    assert fig["scale"]["growth_of"] == "40 vs 20"
     met = {t["target"].split(",")[0].split(":")[0]: t["met"] for t in fig["targets"]}
     assert met["ingest articles/s"] is True  # 3.25 >= 3
     assert met["retrieval vs tutorial"] is True  # equal MRR and hit@10
     assert met["re-ingest unchanged"] is False  # 75 < 100
     assert met["ask p50"] is True and met["cold start to first answer"] is True
+    scale_rows = {
+        t["target"][:30]: t["met"] for t in fig["targets"] if t["target"].startswith("scale")
+    }
+    assert scale_rows == {
+        "scale: ask p50 growth, no as_o": False,  # 3x
+        "scale: ask p50 growth, as_of (": True,  # 1.5x
+        "scale: keyword p50 growth, wor": None,  # no keyword stage in these measurements
+        "scale: dense p50 growth, worse": False,  # 3x on the no as_of path
+    }
     assert met["app idle RSS (not measured here)"] is None
     table = format_table(fig)
     assert "3.25x" in table and "as_of = question date" in table
@@ -292,9 +310,14 @@ def test_run_benchmark_on_a_tiny_corpus(tmp_path: Path, hash_settings: Settings)
     assert emb["fast_chunks_per_s"] > 0 and emb["ratio_fast_over_reference"] > 0
     sizes = fig["scale"]["sizes"]
     assert [s["chunks"] for s in sizes] == [30, 60]
-    assert all(s["p50_ms"] > 0 and s["disk_mb"] > 0 for s in sizes)
-    assert fig["scale"]["growth_p50"] == pytest.approx(sizes[1]["p50_ms"] / sizes[0]["p50_ms"])
-    assert len(fig["targets"]) == 10
+    for s in sizes:
+        assert s["disk_mb"] > 0 and set(s["modes"]) == {"as_of", "no_as_of"}
+        for r in s["modes"].values():
+            assert r["p50_ms"] > 0 and r["keyword_ms"] > 0 and r["dense_ms"] > 0
+            assert r["fts5_keyword_ms"] > 0  # the reference ran on the same chunks
+    p50 = [s["modes"]["as_of"]["p50_ms"] for s in sizes]
+    assert fig["scale"]["growth"]["p50 as_of"] == pytest.approx(p50[1] / p50[0])
+    assert len(fig["targets"]) == 15
     assert "not measured" in format_table(figures(raw))
 
 
@@ -311,7 +334,7 @@ def test_scale_stops_at_the_budget(tmp_path: Path, hash_settings: Settings) -> N
     built = bench.run_job(job, isolate=False)
     store = hash_settings.model_copy(update={"data_dir": Path(built["store"])})
     question = [("Who won the Norway chess title?", None)]
-    out = bench.scale_bench(store, [20, 10**9], question, tmp_path / "scale", 1, budget=1e-9)
+    out = scale_bench(store, [20, 10**9], question, tmp_path / "scale", 1, budget=1e-9)
     assert [s["chunks"] for s in out["sizes"]] == [20]  # the first size is always written
     assert "skipped 1,000,000,000 chunks" in out["notes"][0]
 

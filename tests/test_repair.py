@@ -147,7 +147,9 @@ def test_out_of_step_parts_and_pending_journal_are_fixed(store_settings: Setting
         with con:
             # a write a crash interrupted: its vector is journalled, so it is undone, not "lost"
             con.execute("INSERT INTO journal(ids) VALUES (?)", (json.dumps(ghosts[:1]),))
-            con.execute("DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks LIMIT 4)")
+            con.execute(
+                "DELETE FROM keyword_chunks WHERE chunk IN (SELECT rowid FROM chunks LIMIT 4)"
+            )
     found = check(store_settings)
     problems = " | ".join(f"{f.part}: {f.problem}" for f in found.findings)
     for expected in (
@@ -172,7 +174,7 @@ def test_articles_without_chunks_are_saved_for_reingest(store_settings: Settings
     with con:
         aid = "https://repair.example/3"
         con.execute(
-            "DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE article_id=?)",
+            "DELETE FROM keyword_chunks WHERE chunk IN (SELECT rowid FROM chunks WHERE article_id=?)",
             (aid,),
         )
         con.execute("DELETE FROM chunks WHERE article_id = ?", (aid,))
@@ -196,7 +198,7 @@ def test_what_to_reingest_comes_back_through_the_library(store_settings: Setting
     con = sqlite3.connect(store_settings.db_path)
     with con:
         con.execute(
-            "DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE article_id=?)",
+            "DELETE FROM keyword_chunks WHERE chunk IN (SELECT rowid FROM chunks WHERE article_id=?)",
             (aid,),
         )
         con.execute("DELETE FROM chunks WHERE article_id = ?", (aid,))
@@ -219,12 +221,14 @@ def test_a_broken_keyword_index_is_reported_and_searches_say_so(store_settings: 
         assert store.stats()["keyword_index"] == "ok"
         con = sqlite3.connect(store_settings.db_path)
         with con:
-            con.execute("DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks LIMIT 2)")
+            con.execute(
+                "DELETE FROM keyword_chunks WHERE chunk IN (SELECT rowid FROM chunks LIMIT 2)"
+            )
         con.close()
         assert "keyword index has" in store.stats()["keyword_index"]
         assert "newsqa repair" in store.stats()["keyword_index"]
         con = sqlite3.connect(store_settings.db_path)
-        con.execute("DROP TABLE chunks_fts")
+        con.execute("DROP TABLE keyword_terms")
         con.close()
         with pytest.raises(StoreCorruptError, match="keyword index"):
             store.keyword_search('"volcano"', 5)
@@ -281,7 +285,7 @@ def _damage_pages(db: Path, table: str, n: int = 1) -> None:
             f.write(b"\xa5" * size)
 
 
-@pytest.mark.parametrize("table", ["articles", "chunks", "chunks_fts_data"])
+@pytest.mark.parametrize("table", ["articles", "chunks", "keyword_postings"])
 def test_damaged_database_is_salvaged_and_losses_named(
     store_settings: Settings, table: str
 ) -> None:
@@ -297,7 +301,7 @@ def test_damaged_database_is_salvaged_and_losses_named(
     assert all(texts[a] == t for a, t in after.items())
     assert set(after) | set(done.lost_articles) | set(done.saved_articles) == set(texts)
     assert not set(after) & set(done.lost_articles)
-    if table == "chunks_fts_data":  # derived data only: nothing may be lost
+    if table == "keyword_postings":  # derived data only: nothing may be lost
         assert after == texts and not done.lost_articles
     _consistent(store_settings)
     assert any(Path(p).name == "newsqa.db" for p in done.moved_aside)

@@ -1,4 +1,4 @@
-"""What a question asks for: its keywords, a keyword-index query, time hints and follow-up cues."""
+"""What a question asks for: its keywords, time hints and follow-up cues."""
 
 from __future__ import annotations
 
@@ -305,12 +305,6 @@ def keywords(text: str) -> list[str]:
             continue
         seen.setdefault(t, None)
     return list(seen)
-
-
-def fts_query(words: list[str]) -> str:
-    """An FTS5 MATCH expression: any of the words (each quoted, so no syntax can break it)."""
-    quoted = ['"' + w.replace('"', "") + '"' for w in words if w.replace('"', "")]
-    return " OR ".join(quoted)
 
 
 def time_hint(question: str, today: date) -> TimeHint:

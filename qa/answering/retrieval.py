@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (Chroma) + keyword (SQLite FTS5 BM25), fused by reciprocal rank fusion,
+"""Hybrid retrieval: dense (Chroma) + keyword (BM25 postings in SQLite), fused by reciprocal rank fusion,
 then news-aware boosts, per-article diversity and near-duplicate collapsing.
 
 The LangChain face of this (`NewsRetriever`, a `BaseRetriever`) is in `qa/answering/langchain_retriever.py`, so that
@@ -14,7 +14,7 @@ from datetime import date
 
 import numpy as np
 
-from qa.answering.question import TimeHint, fts_query, keywords, time_hint
+from qa.answering.question import TimeHint, keywords, time_hint
 from qa.core.dates import day_of
 from qa.core.embeddings import get_embedder
 from qa.core.schema import ChunkRow, Passage
@@ -71,7 +71,7 @@ def retrieve(
     t2 = time.perf_counter()
     own = keywords(question)
     words = own + [w for w in extra_terms if w not in own]
-    keyword = store.keyword_search(fts_query(words), fetch, filters)
+    keyword = store.keyword_search(" ".join(words), fetch, filters)
     t3 = time.perf_counter()
 
     fused: dict[str, float] = {}

@@ -35,6 +35,7 @@ __all__ = [
 
 MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length
 BATCH = 32
+MAX_BATCH_TOKENS = 4096  # padded tokens per ONNX call (batch x longest text in it)
 
 
 class Embedder(Protocol):
@@ -170,8 +171,7 @@ class OnnxEmbedder:
         self._tokenizer = tok
         self._inputs = {i.name for i in self._session.get_inputs()}
 
-    def _run(self, texts: list[str]) -> np.ndarray:
-        encs = self._tokenizer.encode_batch(texts)
+    def _run(self, encs: list[Any]) -> np.ndarray:
         width = max(len(e.ids) for e in encs)
         ids = np.zeros((len(encs), width), dtype=np.int64)
         mask = np.zeros((len(encs), width), dtype=np.int64)
@@ -193,12 +193,20 @@ class OnnxEmbedder:
         with self._lock:
             if self._session is None:
                 self._load()
-            # length-sorted batches: padding costs little when neighbours have similar lengths
-            order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+            encs = self._tokenizer.encode_batch(list(texts))
+            # length-sorted batches: padding costs little when neighbours have similar lengths;
+            # at most MAX_BATCH_TOKENS padded tokens per call, which bounds the attention
+            # buffers (batch x length^2) that set the process's peak memory
+            order = sorted(range(len(encs)), key=lambda i: len(encs[i].ids))
             out = np.zeros((len(texts), self.dim), dtype=np.float32)
-            for start in range(0, len(order), self.batch_size):
-                idx = order[start : start + self.batch_size]
-                out[idx] = self._run([texts[i] for i in idx])
+            start = 0
+            while start < len(order):
+                take = min(self.batch_size, len(order) - start)
+                while take > 1 and take * len(encs[order[start + take - 1]].ids) > MAX_BATCH_TOKENS:
+                    take -= 1
+                idx = order[start : start + take]
+                out[idx] = self._run([encs[i] for i in idx])
+                start += take
         return out
 
     def embed_query(self, text: str) -> np.ndarray:

@@ -1,11 +1,13 @@
-"""The article store that ingest and answering both sit on: SQLite (text, chunks, FTS5 keyword
+"""The article store that ingest and answering both sit on: SQLite (text, chunks, keyword
 index, journal) beside Chroma (vectors), with `check` and `repair`.
 
     database.py  schema, version, connections, transactions, errors
     journal.py   the writer lock and the journal of vector writes
     filters.py   Filters: dates, outlets, articles, as-of, inside both indexes
     vectors.py   the Chroma collection and the metadata beside each vector
-    keyword.py   the FTS5 keyword index: search, health, rebuild
+    terms.py     the keyword index's words: tokens, stems, BM25 weights
+    keyword.py   the keyword index (impact-ordered BM25 postings): writes, health, rebuild
+    postings.py  the keyword search: the top k read best-first from the postings
     articles.py  writing, deleting and reading articles
     search.py    dense and keyword search, and the chunk rows of their hits
     store.py     Store: one data directory opened, over all of the above

@@ -57,6 +57,7 @@ def write_articles(db: Database, vectors: VectorIndex, items: Sequence[PreparedA
     with db.transaction() as tx:
         delete_rows(tx, ids)
         row = 0
+        indexed: list[tuple[int, str, str]] = []
         for p in items:
             _insert(tx, p)
             for c in p.chunks:
@@ -65,8 +66,9 @@ def write_articles(db: Database, vectors: VectorIndex, items: Sequence[PreparedA
                     " VALUES (?,?,?,?,?,?)",
                     (c.chunk_id, c.article_id, c.index, c.start, c.end, vecs[row].tobytes()),
                 )
-                keyword.insert_row(tx, int(cur.lastrowid or 0), c.text, p.article.title)
+                indexed.append((int(cur.lastrowid or 0), c.text, p.article.title))
                 row += 1
+        keyword.index_chunks(tx, indexed)
         tx.execute("DELETE FROM journal WHERE op_id = ?", (op,))
         gc = journal.record(tx, stale) if stale else None
     if gc is not None:
@@ -102,12 +104,9 @@ def _insert(tx: sqlite3.Connection, p: PreparedArticle) -> None:
 
 def delete_rows(tx: sqlite3.Connection, article_ids: Sequence[str]) -> None:
     """Delete articles' rows: keyword index, chunks, LSH buckets and the articles (inside `tx`)."""
+    keyword.unindex_articles(tx, article_ids)
     for part in batches(article_ids):
         m = marks(part)
-        tx.execute(
-            f"DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE article_id IN ({m}))",
-            part,
-        )
         tx.execute(f"DELETE FROM chunks WHERE article_id IN ({m})", part)
         tx.execute(f"DELETE FROM lsh WHERE article_id IN ({m})", part)
         tx.execute(f"DELETE FROM articles WHERE article_id IN ({m})", part)

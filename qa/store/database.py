@@ -1,7 +1,7 @@
 """The SQLite side of the store: its schema and version, connections, transactions and errors.
 
-SQLite is the source of truth: article text and metadata, chunks with their embeddings, the FTS5
-keyword index, near-duplicate signatures and the journal of vector writes. The store and its
+SQLite is the source of truth: article text and metadata, chunks with their embeddings, the
+keyword index (`qa.store.keyword`), near-duplicate signatures and the journal of vector writes. The store and its
 repair both open, create and write the database through this module.
 """
 
@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from qa.core.errors import StoreBusyError, StoreCorruptError, StoreWriteError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the keyword index in postings tables instead of FTS5
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -48,9 +48,18 @@ CREATE TABLE IF NOT EXISTS chunks (
     embedding  BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-    text, title, tokenize = 'porter unicode61 remove_diacritics 2'
+CREATE TABLE IF NOT EXISTS keyword_terms (
+    term_id INTEGER PRIMARY KEY,
+    term    TEXT NOT NULL UNIQUE,
+    df      INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS keyword_postings (
+    term_id INTEGER NOT NULL,
+    weight  INTEGER NOT NULL,
+    chunk   INTEGER NOT NULL,
+    PRIMARY KEY (term_id, weight DESC, chunk)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS keyword_chunks (chunk INTEGER PRIMARY KEY, terms BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS lsh (
     band       INTEGER NOT NULL,
     bucket     INTEGER NOT NULL,
@@ -97,7 +106,7 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
     """Create whatever table or index of the schema is missing, and record the schema version."""
     conn.executescript(SCHEMA)
     conn.execute(
-        "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
+        "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
         (str(SCHEMA_VERSION),),
     )
     if conn.in_transaction:

@@ -1,7 +1,7 @@
 """`check()`: what is wrong with a store, part by part, without changing it; the report's types.
 
 SQLite is the source of truth: it holds every article's text, its chunks' offsets and their
-embeddings. So the vectors (Chroma) and the keyword index (FTS5) can always be rebuilt from it
+embeddings. So the vectors (Chroma) and the keyword index can always be rebuilt from it
 (`qa.store.repair`); what cannot be rebuilt is text, and the report names what was lost.
 """
 
@@ -313,7 +313,7 @@ def counts(db: sqlite3.Connection | None, vec: VectorIndex | None) -> dict[str, 
     return {
         "articles": one("SELECT count(*) FROM articles"),
         "chunks": one("SELECT count(*) FROM chunks"),
-        "keyword_index_rows": one("SELECT count(*) FROM chunks_fts"),
+        "keyword_index_rows": one("SELECT count(*) FROM keyword_chunks"),
         "vectors": vec.count() if vec is not None else None,
         "pending_journal": one("SELECT count(*) FROM journal"),
     }

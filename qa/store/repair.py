@@ -155,7 +155,8 @@ def _readable_rows(old: sqlite3.Connection, table: str, cols: list[str]) -> Iter
 
 
 def _repair_rows(db: sqlite3.Connection, aside: Path, report: RepairReport) -> None:
-    """In one transaction: drop orphans, set aside articles without chunks, rebuild FTS."""
+    """In one transaction: drop orphans, set aside articles without chunks, rebuild the keyword
+    index."""
     dim = _embedding_dim(db)
     with transaction(db):
         db.execute("DELETE FROM chunks WHERE article_id NOT IN (SELECT article_id FROM articles)")

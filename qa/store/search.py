@@ -1,4 +1,4 @@
-"""Searching the store: dense (vectors) and keyword (FTS5) search, filtered inside the index, and
+"""Searching the store: dense (vectors) and keyword (BM25) search, filtered inside the index, and
 the chunk rows a search's hits are read back as.
 
 A filtered search first asks the index unfiltered for OVERFETCH times as many hits and keeps those
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from qa.core.schema import ChunkRow
-from qa.store import keyword
+from qa.store import keyword, postings
 from qa.store.articles import source_keys
 from qa.store.database import batches, marks
 from qa.store.filters import Filters
@@ -47,26 +47,42 @@ def dense_search(
 
 
 def keyword_search(
-    conn: sqlite3.Connection, match: str, k: int, filters: Filters | None = None
+    conn: sqlite3.Connection, query: str, k: int, filters: Filters | None = None
 ) -> list[tuple[str, float]]:
-    """BM25 over the FTS5 index (`match` is an FTS5 query); higher score is better.
-
-    A query FTS5 cannot parse finds nothing.
+    """BM25 over the keyword index: the chunks holding any of the words of `query`, best first
+    (higher score is better). Filters are applied as the postings are read.
 
     Raises:
         StoreCorruptError: the keyword index cannot be read (`newsqa repair` rebuilds it).
     """
-    if not match.strip():
-        return []
     filters = filters or Filters()
     where, args = filters.sql("a")
     if where == "1":
-        return keyword.top(conn, match, k)
-    n = k * OVERFETCH
-    kept = filtered_top(conn, keyword.top(conn, match, n), k, n, filters)
-    if kept is not None:
-        return kept
-    return keyword.top_where(conn, match, k, where, args)
+        return postings.top(conn, query, k)
+
+    def accept(rowids: list[int]) -> set[int]:
+        out: set[int] = set()
+        for part in batches(rowids):
+            q = (
+                "SELECT c.rowid FROM chunks c JOIN articles a ON a.article_id = c.article_id"
+                f" WHERE c.rowid IN ({marks(part)}) AND {where}"
+            )
+            cur = conn.cursor()  # plain tuples: this runs for every batch of candidates
+            cur.row_factory = None
+            out.update(r[0] for r in cur.execute(q, [*part, *args]))
+        return out
+
+    def scan(limit: int) -> list[int] | None:
+        q = (
+            "SELECT c.rowid FROM chunks c JOIN articles a ON a.article_id = c.article_id"
+            f" WHERE {where} LIMIT ?"
+        )
+        cur = conn.cursor()
+        cur.row_factory = None
+        rows = [r[0] for r in cur.execute(q, [*args, limit + 1])]
+        return rows if len(rows) <= limit else None
+
+    return postings.top(conn, query, k, accept, scan)
 
 
 def filtered_top(
@@ -95,8 +111,7 @@ def passing(conn: sqlite3.Connection, chunk_ids: Sequence[str], filters: Filters
 
 def term_stats(conn: sqlite3.Connection, words: Sequence[str]) -> tuple[int, dict[str, int]]:
     """`(chunks in the index, {word: chunks containing it})` for inverse document frequencies."""
-    n = int(conn.execute("SELECT count(*) FROM chunks").fetchone()[0])
-    return n, {w: keyword.containing(conn, w) for w in words}
+    return keyword.doc_freqs(conn, words)
 
 
 def chunk_rows(conn: sqlite3.Connection, chunk_ids: Sequence[str]) -> dict[str, ChunkRow]:
