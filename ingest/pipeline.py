@@ -12,7 +12,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from ingest.chunking import chunk_article
-from ingest.dedup import Signature, signature
+from ingest.dedup import Signature, changed_values, signature
 from ingest.loaders import expand_sources, load_bytes, load_item
 from ingest.metadata import finalize
 from ingest.raw import LoadError, RawArticle, Upload
@@ -31,6 +31,7 @@ class _Pending:
     article: Article
     status: Status
     sig: Signature
+    note: str | None = None  # why a near-duplicate is stored as an article of its own
 
 
 @dataclass
@@ -55,8 +56,10 @@ def ingest(
     """Ingest files, folders, globs, URLs, feeds or `-` (stdin) into the store.
 
     Re-ingesting an unchanged article does nothing; a changed one (same id) is replaced; a
-    near-duplicate of a stored article is recorded as its duplicate and not embedded. Bad items are
-    reported one by one and never stop the rest.
+    near-duplicate of a stored article is recorded as its duplicate and not embedded, unless it
+    states a figure or a name differently (then it is stored, so that an answer can show both
+    versions; its item's `reason` says so). Bad items are reported one by one and never stop the
+    rest.
 
     Args:
         sources: paths, folders, glob patterns, http(s) URLs, or "-".
@@ -262,9 +265,17 @@ def _classify(
         seen[art.article_id] = art.content_hash
         return None
     sig = signature(art.text)
+    note = None
     if state is None or state[1] == "duplicate":
         original, sim = _near_duplicate(art, sig, settings, store, batch.pending)
-        if original is not None:
+        changes = _changes(art, original, store, batch.pending) if original is not None else []
+        if changes:  # the same story with another figure or name: kept, so both can be quoted
+            was, now = changes[0]
+            note = (
+                f"near-duplicate of {original} (similarity {sim:.3f}) that states "
+                f"{now!r} where it has {was!r}: kept as an article of its own"
+            )
+        elif original is not None:
             if any(p.article.article_id == original for p in batch.pending):
                 batch.duplicates.append((art, original, sim))  # written after its original
             else:
@@ -278,7 +289,19 @@ def _classify(
     batch.pending[:] = [p for p in batch.pending if p.article.article_id != art.article_id]
     seen[art.article_id] = art.content_hash
     status: Status = "updated" if state is not None and state[1] == "article" else "ingested"
-    return _Pending(art, status, sig)
+    return _Pending(art, status, sig, note)
+
+
+def _changes(
+    art: Article, original_id: str, store: Store, batch: list[_Pending]
+) -> list[tuple[str, str]]:
+    """The figures and names `art` states differently from its near-duplicate original."""
+    queued = [p.article for p in batch if p.article.article_id == original_id]
+    original = queued[0] if queued else store.get_article(original_id)
+    if original is None or original.content_hash == art.content_hash:
+        return []
+    outlets = [o for o in (original.source, art.source) if o]
+    return changed_values(original.text, art.text, ignore=outlets)
 
 
 def _near_duplicate(
@@ -356,5 +379,6 @@ def _flush(
                 p.article.article_id,
                 p.article.title,
                 chunks=len(pa.chunks),
+                reason=p.note,
             )
         )

@@ -40,6 +40,7 @@ from qa.core.schema import (
     Passage,
     RawArticle,
     StoreStats,
+    Version,
 )
 from qa.core.settings import ANSWERERS, Settings, WatchSource, load_settings
 
@@ -77,6 +78,7 @@ __all__ = [
     "StoreNotFoundError",
     "StoreStats",
     "StoreWriteError",
+    "Version",
     "WatchSource",
     "ask",
     "ask_stream",

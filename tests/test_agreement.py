@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answering.agreement import compare, group_versions, normalize_value
+from qa.answering.agreement import comparable, compare, group_versions, normalize_value
 
 KEYS = [
     ("$48.2 million", "num:48200000:usd"),
@@ -180,3 +180,53 @@ def test_group_versions_rounding() -> None:
     items = [("$48.2 million", "a"), ("$48,213,000", "b")]
     assert len(group_versions(items)) == 2
     assert group_versions(items, rounding=True) == [("num:48213000:usd", ["a", "b"])]
+
+
+INSIDE = [
+    # a reader's span is often longer than the value: the value inside it is read
+    ("Nov. 3 and plans to also release more countdowns", "date:--11-03"),
+    ("the Nara Medical University hospital", "name:nara medical university"),
+    ("up 12% from last year", "num:12:%"),
+    ("in March 2022 the council", "date:2022-03"),
+    ("Pfizer's Covid-19 vaccine", "name:pfizer covid 19"),  # "Covid-19" is no figure
+    ("But the council", "text:but the council"),  # a capitalised function word is no name
+    ("it may rain", "text:it may rain"),  # "may" alone is no date
+    ("Old Kumar’s Almanac", "name:old kumar almanac"),  # a curly possessive
+    ("on Tuesday", "day:tue"),  # a weekday is no name
+    ("Monroe County", "name:monroe county"),
+]
+
+
+@pytest.mark.parametrize(("text", "key"), INSIDE)
+def test_a_value_inside_a_phrase_is_read(text: str, key: str) -> None:
+    assert normalize_value(text) == key
+
+
+def test_answers_equal_but_for_case_are_the_same() -> None:
+    assert compare("James Webb Space telescope", "James Webb Space Telescope")
+    assert not compare("James Webb Space Telescope", "Hubble Space Telescope")
+
+
+COMPARABLE = [
+    ("$48.2 million", "48.1 million", True),  # one without a unit
+    ("$48.2 million", "$48.1 million", True),
+    ("13 March 2025", "March 14", True),
+    ("Tom Hadley", "Jane Roe", True),
+    ("$48.2 million", "300 people", False),  # another unit: another question
+    ("$48.2 million", "2025", False),  # a bare year beside an amount
+    ("2024", "2025", True),
+    ("$48.2 million", "13 March 2025", False),
+    ("Tom Hadley", "13 March 2025", False),
+    ("at city hall", "in the council chamber", False),  # phrases never disagree
+    ("at city hall", "at city hall", False),
+    ("960", "SMACS 0723", True),  # a figure read from inside the other answer
+    ("Tom Hadley", "13 March 2025", False),  # a month is no name
+    ("Tom Hadley", "on Tuesday", False),
+    ("on Tuesday", "Wednesday", True),
+]
+
+
+@pytest.mark.parametrize(("a", "b", "expected"), COMPARABLE)
+def test_comparable(a: str, b: str, expected: bool) -> None:
+    assert comparable(a, b) is expected
+    assert comparable(b, a) is expected

@@ -207,6 +207,27 @@ def test_the_readers_short_answer_is_bold_above_the_answer_and_in_its_quote() ->
     )
 
 
+def test_source_cards_say_who_a_quote_is_from_and_the_note_says_sources_differ() -> None:
+    from qa import Version
+
+    start, end = ARTICLE.index("Critics"), ARTICLE.index("much.") + len("much.")
+    c1 = cite(1, 0, 20, speaker="Mayor <i>Jo</i> Lind")
+    c2 = cite(2, start, end, article_id="b2", source="Other Outlet", speaker=None)
+    answer = Answer(
+        question="q", text="Sources differ. x [1] y [2]", answered=True, citations=(c1, c2),
+        passages=(passage(0, len(ARTICLE)),), agreement="differ",
+        versions=(Version("40", "num:40:", (1,), ("Lake Courier",)),
+                  Version("41", "num:41:", (2,), ("Other Outlet",))),
+    )  # fmt: skip
+    cards = render.citation_cards(answer, turn=1, article_text=lambda _: ARTICLE)
+    metas = re.findall(r'<div class="nq-meta">(.*?)</div>', cards)
+    assert "quoting Mayor <i>Jo</i> Lind [1]" in visible_text(metas[0])  # escaped, shown as text
+    assert "<i>" not in cards and "quoting" not in metas[1]
+    note = render.answer_message(answer, turn=1)
+    assert "sources differ: 2 versions · 2 quotes from 2 articles" in visible_text(note)
+    assert actions.citation_dict(c1)["speaker"] == "Mayor <i>Jo</i> Lind"
+
+
 def test_a_refusal_shows_related_passages_one_per_article() -> None:
     answer = Answer(
         question="q", text="The ingested articles don't cover this.", answered=False,

@@ -234,6 +234,37 @@ def test_the_short_answer_is_printed_first_then_the_quoted_answer() -> None:
     assert unstyle(format_answer(replace(answer, short_answer=None))).startswith(quote)
 
 
+def test_the_versions_and_who_each_source_quotes_are_printed() -> None:
+    from qa import Answer, Citation, Version
+
+    def c(n: int, source: str, day: str, quote: str, speaker: str | None) -> Citation:
+        return Citation(n=n, article_id=f"a{n}", title="Budget", source=source, published=day,
+                        url=None, quote=quote, start=0, end=len(quote), score=0.9,
+                        speaker=speaker)  # fmt: skip
+
+    answer = Answer(
+        question="How much?", text="Sources differ. ... [1] ... [2] ... [3]", passages=(),
+        answered=True, short_answer="$48.1 million / $48.2 million", agreement="differ",
+        citations=(c(1, "Herald", "2025-03-14", "It was $48.1 million.", None),
+                   c(2, "Ledger", "2025-03-13", "It was $48.2 million, Tom Hadley said.", "Tom Hadley"),
+                   c(3, "Metro", "2025-03-12", "It was 48.2m dollars.", None)),
+        versions=(Version("$48.1 million", "num:48100000:usd", (1,), ("Herald",), "2025-03-14",
+                          "2025-03-14", latest=True),
+                  Version("$48.2 million", "num:48200000:usd", (2, 3), ("Ledger", "Metro"),
+                          "2025-03-12", "2025-03-13", copies=("Copy Desk",))),
+    )  # fmt: skip
+    shown = unstyle(format_answer(answer)).splitlines()
+    at = shown.index("Sources differ:")
+    assert shown[at + 1] == "  $48.1 million — Herald, 2025-03-14, latest [1]"
+    assert shown[at + 2] == (
+        "  $48.2 million — Ledger, Metro, 2025-03-12 to 2025-03-13; copies: Copy Desk [2][3]"
+    )
+    assert "[2] Budget — Ledger, 2025-03-13 — quoting Tom Hadley" in shown
+    assert "[1] Budget — Herald, 2025-03-14" in shown  # no speaker, nothing added
+    single = replace(answer, agreement="single source")
+    assert "Sources differ:" not in unstyle(format_answer(single))
+
+
 def test_ask_json_has_the_short_answer_and_its_offsets(
     capsys: pytest.CaptureFixture[str], hashed: str, corpus: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -243,6 +274,6 @@ def test_ask_json_has_the_short_answer_and_its_offsets(
                        hashed, "--json")  # fmt: skip
     data = json.loads(out)
     assert code == 0 and data["citations"]
-    assert "short_answer" in data
+    assert "short_answer" in data and "agreement" in data and isinstance(data["versions"], list)
     for c in data["citations"]:
-        assert {"answer_start", "answer_end", "chunk_id"} <= set(c)
+        assert {"answer_start", "answer_end", "chunk_id", "speaker"} <= set(c)

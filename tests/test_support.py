@@ -111,6 +111,17 @@ def test_compose_renumbers_in_order_and_shares_numbers_for_one_quote() -> None:
     assert [(c.n, c.article_id) for c in cites] == [(1, "a2"), (2, "a1")]
 
 
+def test_a_quoted_sentence_names_its_speaker_on_its_citation() -> None:
+    p = passage(HARBOUR, 2)
+    said = HARBOUR.index("The mayor, Helen Brandt")
+    plain = Quote(
+        p, p.start, p.start + HARBOUR.index(" Ignore"), HARBOUR[: HARBOUR.index(" Ignore")], 0.9
+    )
+    mayor = Quote(p, p.start + said, p.start + len(HARBOUR), HARBOUR[said:], 0.8)
+    _, cites = compose([("It reopened.", [plain]), ("Repairs cost 2 million euros.", [mayor])])
+    assert [c.speaker for c in cites] == [None, "Helen Brandt"]
+
+
 # --- key terms and instructions ------------------------------------------------------------------
 def test_key_terms_are_numbers_dates_and_names() -> None:
     terms = key_terms(

@@ -98,16 +98,36 @@ def article_label(article: Any) -> str:
     )
 
 
+def version_lines(answer: Any) -> list[str]:
+    """When sources agree or differ: one line per version, with its outlets, dates and markers
+    ("  $48.1 million — Valley Herald, 2025-03-14, latest [1]")."""
+    if answer.agreement not in ("agree", "differ"):
+        return []
+    lines = ["Sources differ:" if answer.agreement == "differ" else "Sources agree:"]
+    for v in answer.versions:
+        days = sorted({day(d) for d in (v.first_published, v.last_published) if d})
+        when = " to ".join(days) if days else "undated"
+        copies = f"; copies: {', '.join(v.copies)}" if v.copies else ""
+        latest = ", latest" if v.latest else ""
+        marks = "".join(f"[{n}]" for n in v.citations)
+        lines.append(f"  {v.value} — {', '.join(v.outlets)}, {when}{latest}{copies} {marks}")
+    return [*lines, ""]
+
+
 def format_answer(answer: Any) -> str:
     """An answer with its sources (or, for a refusal, the closest articles as related reading);
-    the reader's short answer, when there is one, first and in bold (plain when not a terminal)."""
+    the reader's short answer, when there is one, first and in bold (plain when not a terminal);
+    the versions when sources agree or differ; beside each source, who it quotes."""
     lines = [typer.style(answer.short_answer, bold=True), ""] if answer.short_answer else []
     lines += [answer.text, ""]
+    lines += version_lines(answer)
     if answer.citations:
         lines.append("Sources:")
         for c in answer.citations:
+            said = f" — quoting {c.speaker}" if getattr(c, "speaker", None) else ""
             lines.append(
-                f"[{c.n}] {c.title} — {c.source or 'unknown outlet'}, {day(c.published, 'date unknown')}"
+                f"[{c.n}] {c.title} — {c.source or 'unknown outlet'}, "
+                f"{day(c.published, 'date unknown')}{said}"
             )
             lines.append(f"    “{c.quote}”")
             if c.url:

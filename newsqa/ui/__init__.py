@@ -34,9 +34,11 @@ Endpoints (errors arrive as `gradio_client` exceptions carrying newsqa's message
          -> (text: str, citations: list[dict])
         The answer text with [n] markers, and one dict per citation: n, article_id, title, source,
         published, url, quote, start, end, score (`article_text[start:end] == quote`), chunk_id,
-        and the reader's short answer inside the quote: short_answer (None when there is none) =
-        quote[answer_start:answer_end]. No citations means the articles don't answer the
-        question. k = passages to retrieve (0 = the default); since/until = days, read as
+        the reader's short answer inside the quote: short_answer (None when there is none) =
+        quote[answer_start:answer_end], and speaker: who the quoted sentence says makes the claim
+        (None when it names no one; the outlet, `source`, is who reports it). When sources
+        differ, the text says so and gives each version with its own citations. No citations
+        means the articles don't answer the question. k = passages to retrieve (0 = the default); since/until = days, read as
         `qa.parse_date` reads them (2022-06-17, 2022-06, 2022, June 17, 2022, 17 June 2022);
         outlets = parts of outlet names, any case (see /articles); history = earlier
         [question, answer text] pairs, oldest first, for follow-up questions; as_of = answer as

@@ -134,12 +134,14 @@ def source_card(
     body_html: str,
     label: str = "",
     kind: str = "cited",
+    notes: Sequence[str] = (),
 ) -> str:
-    """One card of the sources panel: title (linked when the URL is http(s)), outlet, date and
-    `body_html`, which must already be escaped."""
+    """One card of the sources panel: title (linked when the URL is http(s)), outlet, date,
+    `notes` (plain text, such as who the quotes are from) and `body_html`, which must already
+    be escaped."""
     link = safe_url(url)
     heading = esc(title or "Untitled article")
-    meta = [esc(source or "unknown outlet"), esc(fmt_date(published))]
+    meta = [esc(source or "unknown outlet"), esc(fmt_date(published)), *map(esc, notes)]
     if link:
         heading = f'<a href="{esc(link)}" target="_blank" rel="noopener noreferrer">{heading}</a>'
         meta.append(
@@ -165,6 +167,11 @@ def citation_cards(answer: Answer, turn: int, article_text: Callable[[str], str 
         for c in answer.citations
         if c.answer_start is not None and c.answer_end is not None
     }
+    # who each article's quotes are from: "quoting Mayor Tom Hadley [1]"
+    speakers: dict[str, list[str]] = {}
+    for c in answer.citations:
+        if c.speaker:
+            speakers.setdefault(c.article_id, []).append(f"quoting {c.speaker} [{c.n}]")
     # article id -> passage offset -> (passage text, [(start, end, n)])
     groups: dict[str, dict[int, tuple[str, list[tuple[int, int, int]]]]] = {}
     first: dict[str, Citation] = {}
@@ -197,6 +204,7 @@ def citation_cards(answer: Answer, turn: int, article_text: Callable[[str], str 
                 url=c.url,
                 body_html=body,
                 label=numbers,
+                notes=speakers.get(article_id, ()),
             )
         )
     return "".join(cards)
@@ -288,6 +296,10 @@ def answer_message(answer: Answer, turn: int) -> str:
             f"{plural(len(answer.citations), 'quote')} from {plural(articles, 'article')} · "
             "click a number to see it in its article"
         )
+        if answer.agreement == "differ":
+            note = f"sources differ: {plural(len(answer.versions), 'version')} · {note}"
+        elif answer.agreement == "agree":
+            note = f"sources agree · {note}"
     else:
         note = "Related passages are in the sources panel, marked “related, not an answer”."
     return f'{body}<br><span class="nq-foot">{esc(note)}</span>'

@@ -21,6 +21,11 @@ Keys, by kind (tried in this order):
 - Names -> "name:tom hadley": when every word is capitalised (particles and articles aside). Case,
   accents, punctuation and possessives are folded, and leading articles and leading titles dropped
   ("The Riverton Daily Ledger" -> "name:riverton daily ledger", "Mayor Tom Hadley" -> "name:tom hadley").
+- Weekdays -> "day:tue" ("Tuesday", "on Tuesday"): set beside another weekday only.
+- A phrase that holds one of these ("Nov. 3 and plans to ...", "the Nara Medical University
+  hospital", "up 12% from last year") -> the first date in it (with a day or a year), else the
+  first figure written with digits (not inside a word: "Covid-19" is none), else the first run
+  of capitalised words.
 - Anything else -> "text:..." with the same folding (case, accents, punctuation, leading articles).
 
 Same value (`compare`), the rule `group_versions` uses too:
@@ -44,7 +49,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
@@ -63,9 +68,10 @@ from qa.answering.value_words import (
     _TENS,
     _TITLES,
     _UNITS,
+    _WEEKDAYS,
 )
 
-__all__ = ["compare", "group_versions", "normalize_value"]
+__all__ = ["comparable", "compare", "group_versions", "kind_of", "normalize_value"]
 
 T = TypeVar("T")
 
@@ -79,6 +85,7 @@ class _Value:
     bound: str = ""
     unit: str = ""
     step: Decimal | None = None  # the precision as written: "48.2 million" -> 100000
+    folded: str = ""  # the whole answer, folded: equal folded answers are the same value
 
 
 def _fold(text: str) -> str:
@@ -221,7 +228,7 @@ def _number(folded: str) -> _Value | None:
 
 
 def _name_or_text(original: str, folded: str) -> _Value:
-    raw = re.findall(r"[^\W_][\w'.-]*", unicodedata.normalize("NFKC", original))
+    raw = re.findall(r"[^\W_][\w'.-]*", unicodedata.normalize("NFKC", original).replace("’", "'"))
     words = [re.sub(r"['’]s$", "", w).strip(".'-").replace("-", " ") for w in raw]
     words = [p for w in words for p in w.split()]
     while words and words[0].lower() in _ARTICLES:
@@ -230,6 +237,9 @@ def _name_or_text(original: str, folded: str) -> _Value:
         w[0].isupper() or w.lower() in _PARTICLES or w[0].isdigit() for w in words
     )
     tokens = [_fold(w) for w in words]
+    day = [t for t in tokens if t not in ("on", "at", "by", "last", "next", "this")]
+    if len(day) == 1 and re.fullmatch(_WEEKDAYS, day[0].rstrip(".")):
+        return _Value("day", "day:" + day[0].rstrip(".")[:3], (day[0][:3],))  # "on Tuesday"
     if capitalised:
         while len(tokens) > 1 and tokens[0].rstrip(".") in _TITLES:
             tokens = tokens[1:]
@@ -240,9 +250,53 @@ def _name_or_text(original: str, folded: str) -> _Value:
     return _Value("text", "text:" + " ".join(tokens), tuple(tokens))
 
 
+def _words_of(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# dates inside a phrase: with a day or a year ("may" alone is more often a verb)
+_DATE_INSIDE = [
+    re.compile(r"(?<!\w)" + p.pattern.strip("^$") + r"(?!\w)") for p in _DATE_PATTERNS[:3]
+]
+_FIGURE_INSIDE = re.compile(r"(?:(?<=\s)|^)(?:us\$|\$|€|£)?\d")
+_CAPS_RUN = re.compile(r"(?:[A-Z][\w'’.-]*\s*)+")
+_NOT_NAMES = _words_of(
+    "a an the but and or so yet it its he she they we i you his her their our this that these "
+    "those there here in on at as if when after before while with for from by to of"
+)
+
+
+def _inside(
+    text: str, folded: str, kinds: tuple[str, ...] = ("date", "num", "name")
+) -> _Value | None:
+    """A date, figure or name (of `kinds`) inside a longer phrase (see the module docstring)."""
+    for pattern in _DATE_INSIDE if "date" in kinds else ():
+        m = pattern.search(folded)
+        if m is not None and (found := _date(m.group())) is not None:
+            return found
+    m = _FIGURE_INSIDE.search(folded) if "num" in kinds else None
+    if m is not None and (found := _number(folded[m.start() :])) is not None:
+        return found
+    # a name only in a short answer: a capitalised word in a clause is no name answer
+    for run in _CAPS_RUN.finditer(text) if "name" in kinds and len(text.split()) <= 5 else ():
+        words = [
+            w
+            for w in run.group().split()
+            if (f := _fold(w).strip(".'")) not in _NOT_NAMES and f not in _MONTHS
+            and not re.fullmatch(_WEEKDAYS, f)
+        ]  # fmt: skip
+        name = " ".join(words)
+        if words and (found := _name_or_text(name, _fold(name))).kind == "name":
+            return found
+    return None
+
+
 def _parse(text: str) -> _Value:
     folded = _fold(text)
-    return _date(folded) or _number(folded) or _name_or_text(text, folded)
+    whole = _date(folded) or _number(folded) or _name_or_text(text, folded)
+    if whole.kind == "text":
+        whole = _inside(text, folded) or whole
+    return replace(whole, folded=" ".join(re.findall(r"[^\W_]+", folded)))
 
 
 def normalize_value(text: str) -> str:
@@ -279,8 +333,13 @@ def _rounds_to(coarse: _Value, fine: _Value) -> bool:
 
 
 def _same(a: _Value, b: _Value, rounding: bool = False) -> bool:
-    if a.key == b.key:
-        return True
+    if a.key == b.key or (
+        a.kind in ("name", "text")
+        and b.kind in ("name", "text")
+        and a.folded
+        and a.folded == b.folded
+    ):
+        return True  # ("James Webb Space telescope" is read as a name with one word less)
     if a.kind != b.kind:
         return False
     if a.kind == "num":
@@ -293,8 +352,23 @@ def _same(a: _Value, b: _Value, rounding: bool = False) -> bool:
         return all(x == y or not x or not y for x, y in zip(a.parts, b.parts, strict=True))
     if a.kind == "name":
         short, long_ = (a.parts, b.parts) if len(a.parts) <= len(b.parts) else (b.parts, a.parts)
-        return bool(short) and set(short) <= set(long_) and long_[-1] in short
+        if not short or not all(any(_kin(w, v) for v in long_) for w in short):
+            return False
+        return any(_kin(long_[-1], w) for w in short)
     return False
+
+
+def _kin(a: str, b: str) -> bool:
+    """Two name words that are one ("Colombia", "Colombian"; "Ukraine", "Ukrainian"): equal, or
+    sharing a start of at least 5 letters that is most of the shorter."""
+    if a == b:
+        return True
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n >= 5 and n >= 0.8 * min(len(a), len(b))
 
 
 def compare(a: str, b: str, *, rounding: bool = False) -> bool:
@@ -311,6 +385,43 @@ def compare(a: str, b: str, *, rounding: bool = False) -> bool:
         the other (no unit, a month without the day, a surname only).
     """
     return _same(_parse(a), _parse(b), rounding)
+
+
+def kind_of(text: str) -> str:
+    """The kind of value a short answer states: "date", "num", "name", "day" or "text"."""
+    return _parse(text).kind
+
+
+def comparable(a: str, b: str) -> bool:
+    """Whether two short answers are values of one kind that can be set side by side: two figures
+    (in the same unit, or one without a unit), two dates, or two names; a figure is also read
+    from inside the other answer's words ("960" and "SMACS 0723": two figures). Phrases are not: two
+    outlets word a phrase differently without disagreeing ("at city hall", "in the council
+    chamber"), so only equal phrases count as the same (`compare`) and unequal ones as unrelated.
+
+    Args:
+        a: one answer span, e.g. "$48.2 million".
+        b: another, e.g. "48.1 million" (comparable) or "300 people" (not: another unit).
+
+    Returns:
+        True when `compare(a, b)` tells a disagreement from an agreement.
+    """
+    x, y = _parse(a), _parse(b)
+    if x.kind != y.kind and "num" in (x.kind, y.kind) and "text" not in (x.kind, y.kind):
+        y = _inside(b, _fold(b), ("num",)) or y if x.kind == "num" else y  # "SMACS 0723"
+        x = _inside(a, _fold(a), ("num",)) or x if y.kind == "num" else x
+    if x.kind != y.kind or x.kind == "text":
+        return False
+    if x.kind != "num" or x.unit == y.unit:
+        return True
+    if x.unit and y.unit:
+        return False
+    bare = y if x.unit else x  # a figure without a unit beside one with a unit: not a year
+    return not (
+        bare.number is not None
+        and bare.number == bare.number.to_integral_value()
+        and 1800 <= bare.number <= 2100
+    )
 
 
 def group_versions(

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from qa.answering.attribution import speaker
 from qa.core.schema import Citation, Passage
 from qa.core.text import normalize, sentence_spans
 
@@ -97,8 +98,9 @@ class Quote:
 def compose(sentences: Sequence[tuple[str, Sequence[Quote]]]) -> tuple[str, list[Citation]]:
     """The answer text with `[n]` after each sentence, numbered 1..N in order of first appearance.
 
-    The same quote cited twice keeps one number; every number has exactly one `Citation`. A
-    sentence with no quotes (kept and marked unsupported) gets no marker.
+    The same quote cited twice keeps one number; every number has exactly one `Citation`, with
+    the quote's speaker when it names one (`attribution.speaker`, read with the passage before
+    it). A sentence with no quotes (kept and marked unsupported) gets no marker.
     """
     numbers: dict[tuple[str, int, int], int] = {}
     citations: list[Citation] = []
@@ -110,7 +112,9 @@ def compose(sentences: Sequence[tuple[str, Sequence[Quote]]]) -> tuple[str, list
             if key not in numbers:
                 numbers[key] = len(numbers) + 1
                 p = q.passage
-                citations.append(p.cite(numbers[key], q.text, q.start, q.end, q.score))
+                said = speaker(q.text, p.text[: max(0, q.start - p.start)])
+                cite = p.cite(numbers[key], q.text, q.start, q.end, q.score)
+                citations.append(replace(cite, speaker=said))
             if numbers[key] not in marks:
                 marks.append(numbers[key])
         parts.append(text + "".join(f" [{n}]" for n in marks))

@@ -15,18 +15,28 @@ import math
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 
+from qa.answering.composition import (
+    Composed,
+    compose,
+    credit,
+    differ_text,
+    support_text,
+    support_words,
+)
+from qa.answering.composition import count_words as _count_words
 from qa.answering.question import elliptical_subject, keywords, without_time
 from qa.answering.reader import calibrated_threshold, get_reader
 from qa.answering.retrieval import Retrieval
 from qa.answering.timescope import in_scope, time_scope
+from qa.answering.versions import Found, find_versions, speakers
 from qa.core.dates import format_day
 from qa.core.embeddings import get_embedder
-from qa.core.schema import Answer, Citation, Diagnostics, Passage
+from qa.core.schema import Answer, Diagnostics, Passage
 from qa.core.settings import Settings
 from qa.core.text import sentence_spans, tokens
 from qa.store import Store
@@ -39,7 +49,6 @@ SAME_ARTICLE_RATIO = 0.5
 OTHER_ARTICLE_RATIO = 0.8
 
 _WORD = re.compile(r"\S+")
-_MARKER = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
 
 
 @dataclass
@@ -55,18 +64,31 @@ class _Sentence:
     score: float = 0.0
     vec: np.ndarray | None = None
     cut: bool = False  # quoted only up to the word budget
+    cut_front: bool = False  # quoted from further on, to keep the short answer within it
     span: tuple[int, int] | None = None  # the reader's short answer, offsets into `text`
+    speaker: str | None = None  # who the sentence says makes its claim (set when composing)
 
 
 def _cut(s: _Sentence, max_words: int) -> None:
-    """Shorten `s` to its first `max_words` words (still an exact span of the article)."""
+    """Shorten `s` to its first `max_words` words, or to the `max_words` that end with its short
+    answer when that lies further on (still an exact span of the article)."""
     words = [m for m in _WORD.finditer(s.text) if any(ch.isalnum() for ch in m.group(0))]
     if len(words) <= max_words:
         return
-    end = words[max(1, max_words) - 1].end()
-    s.text = s.text[:end].rstrip(",;:")
-    s.end = s.start + len(s.text)
-    s.cut = True
+    n, lo = max(1, max_words), 0
+    if s.span is not None and s.span[1] > words[n - 1].end():  # the short answer lies further
+        last = next((i for i, w in enumerate(words) if w.end() >= s.span[1]), len(words) - 1)
+        lo = max(0, last - n + 1)
+        if words[lo].start() > s.span[0]:  # longer than the budget: keep its start at least
+            lo = next(i for i, w in enumerate(words) if w.end() > s.span[0])
+    hi = min(lo + n, len(words)) - 1
+    begin = words[lo].start()
+    s.text = s.text[begin : words[hi].end()].rstrip(",;:")
+    s.start, s.end = s.start + begin, s.start + begin + len(s.text)
+    if s.span is not None:
+        a, b = s.span[0] - begin, s.span[1] - begin
+        s.span = (a, b) if 0 <= a < b <= len(s.text) else None
+    s.cut, s.cut_front = hi < len(words) - 1, begin > 0
 
 
 def _stem(word: str) -> str:
@@ -145,7 +167,7 @@ def extractive_answer(
             about = set(keywords(subject))
             named = [s for s in shortlist if about & set(tokens(s.text))]
             shortlist = named or shortlist
-        return _read(asked, question, shortlist, passages, retrieval, settings, t0)
+        return _read(asked, question, shortlist, passages, retrieval, settings, t0, store)
     # embedding is the expensive part: only a shortlist of sentences is embedded
     sents = sents[: settings.answer_candidates]
     vecs = get_embedder(settings).embed_documents([s.text for s in sents])
@@ -183,7 +205,9 @@ def extractive_answer(
     def same(a: _Sentence, b: _Sentence) -> bool:
         return a.vec is not None and b.vec is not None and float(a.vec @ b.vec) > 0.85
 
-    return _answer(question, sents, passages, retrieval, settings, t0, evidence, same=same)
+    return _answer(
+        question, sents, passages, retrieval, settings, t0, evidence, same=same, store=store
+    )
 
 
 _YES_NO = re.compile(
@@ -223,6 +247,7 @@ def _read(
     retrieval: Retrieval,
     settings: Settings,
     t0: float,
+    store: Store | None = None,
 ) -> Answer:
     """Rate the shortlist with the reader; quote what answers, or refuse."""
     reader = get_reader(settings.reader_model)
@@ -255,6 +280,7 @@ def _read(
         best.score,
         floor=threshold,  # each further sentence must answer too
         same=lambda a, b: _overlap(a.text, b.text) > 0.6,  # a wire copy, a restatement
+        store=store,
     )
 
 
@@ -269,14 +295,45 @@ def _answer(
     *,
     same: Callable[[_Sentence, _Sentence], bool],
     floor: float = float("-inf"),
+    store: Store | None = None,
 ) -> Answer:
     """The answer from `ranked` (best first): the best sentence, then up to
     `answer_max_sentences` in all that score at least `floor`, are nearly as good as the best and
-    say something new (not `same` as one chosen), within `answer_max_words` words."""
+    say something new (not `same` as one chosen), within `answer_max_words` words.
+
+    With the reader (a finite `floor`), the best sentence's short answer is compared with what
+    the other articles answer (`qa.answering.versions`): when they differ, the answer shows each
+    version instead; when others agree, it names them after the quotes."""
     best = ranked[0]
+    found = None
+    if floor > float("-inf"):  # with the reader: what do the other articles answer?
+        ask_again = not retrieval.carried  # (a follow-up is read with words the reader lacks here)
+        reader = get_reader(settings.reader_model)
+        found = find_versions(
+            ranked,
+            floor,
+            store,
+            passages=passages,
+            keywords=retrieval.keywords,
+            rate=(
+                (lambda texts, titles: reader.score(question, texts, titles)) if ask_again else None
+            ),
+        )
+    if found is not None and found.agreement == "differ":  # each version, never blended
+        done = differ_text(found, settings.answer_max_words)
+        return _answered(question, done, found, passages, retrieval, t0, evidence)
+    for s, who in zip(ranked, speakers(ranked, store), strict=True):
+        s.speaker = who
     # the word budget covers the whole answer, attributions ("Tasnim reported on 21 June 2022:")
-    # included; a sentence longer than all of it is quoted up to it
-    _cut(best, settings.answer_max_words - _count_words(_attribution(best.passage)))
+    # included, and the outlets that agree; a sentence longer than all of it is quoted up to it
+    budget = settings.answer_max_words - (support_words(found) if found is not None else 0)
+    _cut(
+        best,
+        budget
+        - _count_words(
+            credit(best.passage.source, best.passage.published, best.speaker, quote=best.text)
+        ),
+    )
     chosen = [best]
     for s in ranked[1:]:
         if len(chosen) >= settings.answer_max_sentences:
@@ -289,24 +346,41 @@ def _answer(
         if any(same(s, c) for c in chosen):
             continue  # says the same thing again
         trial = _in_reading_order([*chosen, s], best)
-        if _count_words(_compose(trial)[0]) > settings.answer_max_words:
+        if _count_words(compose(trial)[0]) > budget:
             continue
         chosen.append(s)
     chosen = _in_reading_order(chosen, best)
-    text, citations = _compose(chosen)
+    text, citations = compose(chosen)
     short = None
     if best.span is not None and best.span[1] <= len(best.text):
         short = best.text[best.span[0] : best.span[1]]
+    done = Composed(text, tuple(citations), (), short)
+    if found is not None:  # the other outlets that state the same value
+        done = support_text(text, citations, found, settings.answer_max_words)
+    return _answered(question, done, found, passages, retrieval, t0, evidence)
+
+
+def _answered(
+    question: str,
+    done: Composed,
+    found: Found | None,
+    passages: list[Passage],
+    retrieval: Retrieval,
+    t0: float,
+    evidence: float,
+) -> Answer:
     return Answer(
         question=question,
-        text=text,
-        citations=tuple(citations),
+        text=done.text,
+        citations=done.citations,
         passages=tuple(passages),
         answered=True,
         answerer="extractive",
         timings={**retrieval.timings, "answer": time.perf_counter() - t0},
         diagnostics=Diagnostics(evidence=round(evidence, 4)),
-        short_answer=short,
+        short_answer=done.short_answer,
+        versions=done.versions,
+        agreement=found.agreement if found is not None else None,
     )
 
 
@@ -314,11 +388,6 @@ def _overlap(a: str, b: str) -> float:
     """Share of the shorter sentence's words that the other one has too."""
     wa, wb = set(tokens(a)), set(tokens(b))
     return len(wa & wb) / max(1, min(len(wa), len(wb)))
-
-
-def _count_words(text: str) -> int:
-    """Words as a reader counts them: tokens with a letter or digit, `[n]` markers not included."""
-    return sum(1 for w in _MARKER.sub(" ", text).split() if any(ch.isalnum() for ch in w))
 
 
 def _in_reading_order(chosen: list[_Sentence], best: _Sentence) -> list[_Sentence]:
@@ -341,33 +410,6 @@ def _more_of_top_articles(
             continue
         out.append(Passage.from_row(row, score=0.0))
     return out
-
-
-def _attribution(p: Passage) -> str:
-    if p.source and p.published:
-        return f"{p.source} reported on {format_day(p.published)}: "
-    if p.source:
-        return f"{p.source} reported: "
-    if p.published:
-        return f"Reported on {format_day(p.published)}: "
-    return ""
-
-
-def _compose(chosen: list[_Sentence]) -> tuple[str, list[Citation]]:
-    parts: list[str] = []
-    citations: list[Citation] = []
-    last_source: tuple[str | None, str | None] | None = None
-    for n, s in enumerate(chosen, start=1):
-        p = s.passage
-        who = (p.source, p.published)
-        prefix = _attribution(p) if who != last_source else ""
-        last_source = who
-        parts.append(f"{prefix}{s.text}{'…' if s.cut else ''} [{n}]")
-        cite = p.cite(n, s.text, s.start, s.end, s.score)
-        if s.span is not None and s.span[1] <= len(s.text):
-            cite = replace(cite, answer_start=s.span[0], answer_end=s.span[1])
-        citations.append(cite)
-    return " ".join(parts), citations
 
 
 def _refusal(

@@ -112,8 +112,9 @@ def retrieve(
         aid = row.article_id
         if per_article.get(aid, 0) >= settings.max_per_article:
             continue
-        key = normalize(row.text)[:300]
-        if key in seen_text:  # the same passage from a republished copy
+        # the same passage from a republished copy; a copy that changes a figure is kept
+        key = normalize(row.text)
+        if key in seen_text:
             continue
         seen_text.add(key)
         per_article[aid] = per_article.get(aid, 0) + 1

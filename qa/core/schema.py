@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -142,9 +142,44 @@ class Citation:
     answer_start: int | None = None
     answer_end: int | None = None
     chunk_id: str | None = None  # the stored chunk the quote was taken from
+    # who the quoted sentence says makes its claim ("Mayor Tom Hadley", "the ministry"), or None
+    # when it attributes nothing: the outlet (`source`) reports it, the speaker says it
+    speaker: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+Agreement = Literal["agree", "differ", "single source"]
+
+
+@dataclass(frozen=True)
+class Version:
+    """One value the sources give for the answer, with who gives it.
+
+    `value` is the short answer as the first citing source writes it ("$48.2 million") and `key`
+    its normalised form ("num:48200000:usd"); `citations` are the numbers `n` of the answer's
+    citations that state it; `outlets` the outlets behind them, and `copies` the outlets of
+    near-duplicate copies of those articles (one wire story: counted once with its original);
+    `first_published` / `last_published` the earliest and latest dates of its reports (None when
+    undated); `latest` is True for the version reported last when the versions differ and are
+    dated.
+    """
+
+    value: str
+    key: str
+    citations: tuple[int, ...]
+    outlets: tuple[str, ...]
+    first_published: str | None = None
+    last_published: str | None = None
+    copies: tuple[str, ...] = ()
+    latest: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        for k in ("citations", "outlets", "copies"):
+            d[k] = list(d[k])
+        return d
 
 
 @dataclass(frozen=True)
@@ -186,12 +221,18 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, nothing else
     short_answer: str | None = None  # the reader's answer span, when it found one
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
+    # the values the sources give for the short answer, and whether they agree; `agreement` is
+    # None when there is no short answer to compare (a refusal, a yes/no question, an LLM answer)
+    versions: tuple[Version, ...] = ()
+    agreement: Agreement | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "question": self.question,
             "text": self.text,
             "short_answer": self.short_answer,
+            "agreement": self.agreement,
+            "versions": [v.to_dict() for v in self.versions],
             "answered": self.answered,
             "answerer": self.answerer,
             "standalone_question": self.standalone_question,

@@ -218,6 +218,43 @@ def get_articles(conn: sqlite3.Connection, article_ids: Sequence[str]) -> dict[s
     return out
 
 
+def signatures(conn: sqlite3.Connection, article_ids: Sequence[str]) -> dict[str, bytes]:
+    """The near-duplicate (MinHash) signatures of these stored articles, by id."""
+    out: dict[str, bytes] = {}
+    for part in batches(list(dict.fromkeys(article_ids))):
+        q = f"SELECT article_id, minhash FROM articles WHERE article_id IN ({marks(part)})"
+        for row in conn.execute(q, part):
+            if row[1] is not None:
+                out[str(row[0])] = bytes(row[1])
+    return out
+
+
+def duplicates_of(
+    conn: sqlite3.Connection, article_ids: Sequence[str]
+) -> dict[str, list[DuplicateRecord]]:
+    """The near-duplicates recorded for these stored articles (their originals), by original id."""
+    out: dict[str, list[DuplicateRecord]] = {}
+    for part in batches(list(dict.fromkeys(article_ids))):
+        q = (
+            "SELECT article_id, original_id, title, source, published, url, similarity"
+            f" FROM duplicates WHERE original_id IN ({marks(part)}) ORDER BY ingested_at"
+        )
+        for d in conn.execute(q, part):
+            out.setdefault(d["original_id"], []).append(_duplicate_of(d))
+    return out
+
+
+def _duplicate_of(d: sqlite3.Row) -> DuplicateRecord:
+    return DuplicateRecord(
+        article_id=d["article_id"],
+        title=d["title"],
+        source=d["source"],
+        published=d["published"],
+        url=d["url"],
+        similarity=float(d["similarity"]),
+    )
+
+
 def article_of(row: sqlite3.Row) -> Article:
     """An `Article` from a row of the articles table."""
     return Article(
@@ -255,16 +292,7 @@ def list_articles(
         "SELECT article_id, original_id, title, source, published, url, similarity"
         " FROM duplicates ORDER BY ingested_at"
     ):
-        dups.setdefault(d["original_id"], []).append(
-            DuplicateRecord(
-                article_id=d["article_id"],
-                title=d["title"],
-                source=d["source"],
-                published=d["published"],
-                url=d["url"],
-                similarity=float(d["similarity"]),
-            )
-        )
+        dups.setdefault(d["original_id"], []).append(_duplicate_of(d))
     return [
         ArticleSummary(
             article_id=r["article_id"],

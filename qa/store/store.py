@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from qa.core.errors import ConfigError, StoreCorruptError, StoreNotFoundError, StoreWriteError
-from qa.core.schema import Article, ArticleSummary, ChunkRow, StoreStats
+from qa.core.schema import Article, ArticleSummary, ChunkRow, DuplicateRecord, StoreStats
 from qa.core.settings import Settings
 from qa.store import articles, journal, keyword, search
 from qa.store.articles import PreparedArticle
@@ -204,6 +204,14 @@ class Store:
 
     def get_articles(self, article_ids: Sequence[str]) -> dict[str, Article]:
         return articles.get_articles(self._conn(), article_ids)
+
+    def signatures(self, article_ids: Sequence[str]) -> dict[str, bytes]:
+        """The near-duplicate (MinHash) signatures of these stored articles, by id."""
+        return articles.signatures(self._conn(), article_ids)
+
+    def duplicates_of(self, article_ids: Sequence[str]) -> dict[str, list[DuplicateRecord]]:
+        """The near-duplicates recorded for these stored articles, by original id."""
+        return articles.duplicates_of(self._conn(), article_ids)
 
     def list_articles(
         self, filters: Filters | None = None, limit: int | None = None
