@@ -313,6 +313,34 @@ def test_an_answer_of_another_kind_is_not_a_version(
     assert answer.agreement == "single source"
 
 
+def test_the_same_kind_of_answer_about_another_subject_is_not_a_version(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reports on other events that a sentence alone cannot tell apart ("officials said the X
+    affected N people") are not versions of the answer: the reader rates each sentence without
+    its subject, so the counterpart's passage must name what the question asks about."""
+    topics = ["chip factory opening in Hsinchu", "rocket launch from Kourou", "drought in Turkana"]
+    articles = [
+        {
+            "title": f"Report on the {t}",
+            "source": f"Wire {i}",
+            "published": f"2022-06-0{i + 1}",
+            "url": f"https://wire.example/{i}",
+            "text": f"The {t} made headlines. Officials said the {t} affected {1000 + i} people.",
+        }
+        for i, t in enumerate(topics)
+    ]
+    s = _store(settings, tmp_path, *articles)
+    _use(monkeypatch, {"1000": 0.9, "1001": 0.88, "1002": 0.87})
+    answer = ask("How many people did the chip factory opening in Hsinchu affect?", settings=s)
+    check(answer, s)
+    assert answer.agreement == "single source", answer.text
+    assert answer.citations[0].article_id == "https://wire.example/0"
+    assert answer.short_answer == "1000"
+    (version,) = answer.versions
+    assert version.outlets == ("Wire 0",)
+
+
 def test_articles_left_off_the_shortlist_are_rated_for_their_version(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

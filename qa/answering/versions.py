@@ -50,6 +50,11 @@ PARALLEL = 0.34
 # other articles whose retrieved passages had no sentence on the shortlist: at most this many get
 # their likeliest sentence rated afresh (one small reader call)
 MAX_MORE = 4
+# a counterpart's passage (its sentence, the text around it and its article's title) must name at
+# least this share of the question's words that the best sentence's passage names: the reader
+# rates a sentence on its own, and "officials said the rocket launch affected 1007 people" answers
+# "how many people did the chip factory opening affect?" as well as the right sentence does
+SAME_SUBJECT = 0.5
 
 
 class Rated(Protocol):
@@ -146,9 +151,12 @@ def _with_unit(s: Rated) -> str:
     return f"{value} {after.group(1)}" if after and re.fullmatch(r"[\d.,]+", value) else value
 
 
-def counterparts(ranked: Sequence[Rated], floor: float) -> list[Rated]:
+def counterparts(
+    ranked: Sequence[Rated], floor: float, question: Sequence[str] = ()
+) -> list[Rated]:
     """The best sentence (`ranked[0]`) and, per other article, its best-rated sentence that also
-    answers with a short answer of the same kind; in `ranked` order."""
+    answers with a short answer of the same kind, about the same subject (`question`: the
+    question's words); in `ranked` order."""
     best = ranked[0]
     value = _short(best)
     if value is None:
@@ -156,12 +164,15 @@ def counterparts(ranked: Sequence[Rated], floor: float) -> list[Rated]:
     out = [best]
     seen = {best.passage.article_id}
     bar = max(floor, COUNTERPART_RATIO * best.score)
+    subject = _named(best, question)
     for s in ranked[1:]:
         other = _short(s)
         if s.passage.article_id in seen or s.score < bar or other is None:
             continue
         if not _same_time(best.passage, s.passage):
             continue  # another event's report, as last year's recall beside this week's
+        if len(_named(s, question) & subject) < SAME_SUBJECT * len(subject):
+            continue  # the same kind of answer about another subject
         if not compare(value, other):
             where = _states(s.text, value)
             if where is not None:  # it states the best's value too: the same version
@@ -173,6 +184,13 @@ def counterparts(ranked: Sequence[Rated], floor: float) -> list[Rated]:
         out.append(s)
         seen.add(s.passage.article_id)
     return out
+
+
+def _named(s: Rated, question: Sequence[str]) -> set[str]:
+    """The question's words (crudely stemmed) that the sentence's passage or title names."""
+    p = s.passage
+    around = {w[:6] for w in tokens(f"{p.title or ''} {p.text} {s.text}")}
+    return {w[:6] for w in question if not any(c.isdigit() for c in w)} & around
 
 
 def _states(text: str, value: str) -> tuple[int, int] | None:
@@ -215,7 +233,7 @@ def more_candidates(
     most words with the best sentence and the question, from all of the article's passages (the
     store's) or else its retrieved ones; at most `MAX_MORE` articles, in retrieval order."""
     best = ranked[0]
-    done = {s.passage.article_id for s in counterparts(ranked, 0.0)}
+    done = {s.passage.article_id for s in counterparts(ranked, 0.0, keywords)}
     wanted = [
         p.article_id for p in passages if p.article_id not in done and _same_time(best.passage, p)
     ]
@@ -372,7 +390,7 @@ def find_versions(
     pool: list[Rated] = list(ranked)
     if rate is not None:
         pool += more_candidates(ranked, passages, keywords, rate, store)
-    found = counterparts(pool, floor)
+    found = counterparts(pool, floor, keywords)
     if not found:
         return None
     found = _word_for_word(found, store)
