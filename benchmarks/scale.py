@@ -220,12 +220,38 @@ def measure_built(
     return out
 
 
+def _grow(
+    store: Any, source: Iterator[Any], written: int, size: int, label: str, log_every: int
+) -> int:
+    """Write articles from `source` into `store` (open for writing, holding `written` chunks)
+    until it holds `size` chunks, `WRITE_BATCH` chunks per write, the last article cut to fit;
+    log after every `log_every`-th write and the last. Returns the chunks written in all."""
+    from qa.store import PreparedArticle
+
+    batch: list[Any] = []
+    pending = 0
+    while written < size:
+        item = next(source)
+        take = min(len(item.chunks), size - written)
+        if take < len(item.chunks):
+            item = PreparedArticle(item.article, item.chunks[:take], item.embeddings[:take])
+        batch.append(item)
+        written += take
+        pending += take
+        if pending >= WRITE_BATCH or written >= size:
+            store.write_articles(batch)
+            batch, pending = [], 0
+            if written % (log_every * WRITE_BATCH) < WRITE_BATCH or written >= size:
+                _log(f"{label}: {written:,}/{size:,} chunks written")
+    return written
+
+
 def build(base_dir: Path, out: Path, sizes: Sequence[int]) -> None:
     """Grow a synthetic store from the built dev store in `base_dir`, copying it to
     `out/scale-N` at each size N (for `python -m benchmarks.bench --scale-stores`)."""
     import shutil
 
-    from qa.store import PreparedArticle, Store
+    from qa.store import Store
 
     base = Settings(data_dir=base_dir)
     items, embedder = base_items(base)
@@ -236,20 +262,7 @@ def build(base_dir: Path, out: Path, sizes: Sequence[int]) -> None:
     for size in sorted(sizes):
         with Store.open(settings, create=True) as store, store.writing():
             store.check_embedder(name, int(dim or 0))
-            while written < size:
-                batch, pending = [], 0
-                while pending < WRITE_BATCH and written < size:
-                    item = next(source)
-                    take = min(len(item.chunks), size - written)
-                    if take < len(item.chunks):
-                        item = PreparedArticle(
-                            item.article, item.chunks[:take], item.embeddings[:take]
-                        )
-                    batch.append(item)
-                    written += take
-                    pending += take
-                store.write_articles(batch)
-                _log(f"scale build: {written:,}/{size:,} chunks written")
+            written = _grow(store, source, written, size, "scale build", log_every=1)
         shutil.copytree(settings.data_dir, out / f"scale-{size}", dirs_exist_ok=True)
 
 
@@ -268,7 +281,7 @@ def scale_bench(
     measured so far, to push the total writing time past `budget` seconds (0: no limit).
     `reference`: time the FTS5 keyword search beside newsqa's own at each size.
     """
-    from qa.store import PreparedArticle, Store
+    from qa.store import Store
 
     items, embedder = base_items(base)
     name, _, dim = embedder.rpartition(":")
@@ -294,23 +307,7 @@ def scale_bench(
         try:
             with store.writing():
                 store.check_embedder(name, int(dim or 0))
-                batch: list[Any] = []
-                pending = 0
-                while written < size:
-                    item = next(source)
-                    take = min(len(item.chunks), size - written)
-                    if take < len(item.chunks):
-                        item = PreparedArticle(
-                            item.article, item.chunks[:take], item.embeddings[:take]
-                        )
-                    batch.append(item)
-                    written += take
-                    pending += take
-                    if pending >= WRITE_BATCH or written >= size:
-                        store.write_articles(batch)
-                        batch, pending = [], 0
-                        if written % (25 * WRITE_BATCH) < WRITE_BATCH or written >= size:
-                            _log(f"scale: {written:,}/{size:,} chunks written")
+                written = _grow(store, source, written, size, "scale", log_every=25)
         finally:
             store.close()
         write_seconds += time.perf_counter() - t0

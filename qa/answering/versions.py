@@ -18,7 +18,7 @@ The words that show them are `qa.answering.composition`'s.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -189,8 +189,12 @@ def counterparts(
 def _named(s: Rated, question: Sequence[str]) -> set[str]:
     """The question's words (crudely stemmed) that the sentence's passage or title names."""
     p = s.passage
-    around = {w[:6] for w in tokens(f"{p.title or ''} {p.text} {s.text}")}
-    return {w[:6] for w in question if not any(c.isdigit() for c in w)} & around
+    return _stems(question) & _stems(tokens(f"{p.title or ''} {p.text} {s.text}"))
+
+
+def _stems(words: Iterable[str]) -> set[str]:
+    """Words crudely stemmed (their first six characters), those with a digit left out."""
+    return {w[:6] for w in words if not any(c.isdigit() for c in w)}
 
 
 def _states(text: str, value: str) -> tuple[int, int] | None:
@@ -204,7 +208,7 @@ def _states(text: str, value: str) -> tuple[int, int] | None:
 def _content(s: Rated) -> set[str]:
     """The sentence's content words (crudely stemmed), its short answer left out."""
     text = s.text if s.span is None else s.text[: s.span[0]] + " " + s.text[s.span[1] :]
-    return {w[:6] for w in keywords(text) if not any(c.isdigit() for c in w)}
+    return _stems(keywords(text))
 
 
 def _parallel(a: Rated, b: Rated) -> float:
