@@ -17,8 +17,10 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from xml.sax.saxutils import escape
+
+from tests.loopback import LoopbackServer
 
 Handler = Callable[[BaseHTTPRequestHandler], None]
 
@@ -31,7 +33,7 @@ class Entry:
     slug: str
 
 
-class FeedSite:
+class FeedSite(LoopbackServer):
     """A threaded HTTP server on an ephemeral loopback port serving `/feed.xml` and its pages."""
 
     def __init__(self, title: str = "Coast Times") -> None:
@@ -62,12 +64,7 @@ class FeedSite:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.httpd.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
+        self._serve(Handler)
 
     # --- content ---------------------------------------------------------------------------------
     def add(self, title: str, text: str, published: str | None = None) -> str:
@@ -139,16 +136,3 @@ class FeedSite:
             h.send_header(k, v)
         h.end_headers()
         h.wfile.write(body)
-
-    # --- serving ---------------------------------------------------------------------------------
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_port}{path}"
-
-    def __enter__(self) -> FeedSite:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(timeout=5)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import contextlib
 import gzip
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ import pytest
 from ingest.fetch import USER_AGENT, Fetched, fetch, is_http_url, parse_content_type
 from qa.core.errors import IngestError
 from qa.core.settings import Settings
+from tests.loopback import LoopbackServer
 
 DATA = Path(__file__).parent / "data"
 
@@ -24,7 +24,7 @@ Reply = tuple[int, dict[str, str], bytes]
 Route = Reply | Callable[[BaseHTTPRequestHandler], None]
 
 
-class LocalServer:
+class LocalServer(LoopbackServer):
     """A threaded HTTP server on an ephemeral loopback port, answering from a route table."""
 
     def __init__(self) -> None:
@@ -55,30 +55,7 @@ class LocalServer:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.httpd.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-
-    @property
-    def base(self) -> str:
-        """The server's root URL, without a trailing slash."""
-        return f"http://127.0.0.1:{self.httpd.server_port}"
-
-    def url(self, path: str) -> str:
-        """The absolute URL of `path` on this server."""
-        return self.base + path
-
-    def __enter__(self) -> LocalServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(timeout=5)
+        self._serve(Handler)
 
 
 @pytest.fixture
