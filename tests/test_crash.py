@@ -113,6 +113,17 @@ def _check_or_repair(settings: Settings, repaired: list[str]) -> None:
         _check_consistent(settings)
 
 
+def kill_nine_after(cmd: list[str], env: dict[str, str], seconds: float) -> bool:
+    """Run `cmd`, and `kill -9` it after `seconds` unless it has ended; whether it was killed."""
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(seconds)
+    killed = proc.poll() is None
+    if killed:
+        os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return killed
+
+
 def _trials(tmp_path: Path, n: int) -> None:
     corpus = _corpus(tmp_path / "corpus.jsonl")
     clean_dir = tmp_path / "clean"
@@ -128,17 +139,9 @@ def _trials(tmp_path: Path, n: int) -> None:
     killed_mid_run = 0
     repaired: list[str] = []
     for _ in range(n):
-        proc = subprocess.Popen(
-            _ingest_cmd(corpus),
-            env=_env(data_dir),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+        killed_mid_run += kill_nine_after(
+            _ingest_cmd(corpus), _env(data_dir), rng.uniform(0.3, 3.5)
         )
-        time.sleep(rng.uniform(0.3, 3.5))
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGKILL)
-            killed_mid_run += 1
-        proc.wait()
         if settings.db_path.exists():
             _check_or_repair(settings, repaired)
         # start over from scratch now and then, so kills also land early in a run

@@ -384,12 +384,12 @@ def test_kill_nine_during_repair(tmp_path: Path, settings: Settings) -> None:
     """`kill -9` of `newsqa repair` while it rebuilds: the store stays repairable, and the next
     repair finishes with every article and nothing lost."""
     import random
-    import signal
     import subprocess
     import sys
     import time
 
     from tests.conftest import ROOT
+    from tests.test_crash import kill_nine_after
 
     ingest([str(_corpus(tmp_path / "corpus.jsonl", n=600))], settings)
     before = _consistent(settings)
@@ -415,12 +415,7 @@ def test_kill_nine_during_repair(tmp_path: Path, settings: Settings) -> None:
     for _ in range(4):
         if settings.chroma_path.exists():
             shutil.rmtree(settings.chroma_path)
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.3, 0.95) * took)
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGKILL)
-            killed += 1
-        proc.wait()
+        killed += kill_nine_after(cmd, env, rng.uniform(0.3, 0.95) * took)
         assert set(_articles(settings)) == {f"https://repair.example/{i}" for i in range(600)}
     done = repair(settings)
     assert done.healthy and not done.lost_articles, done.summary()

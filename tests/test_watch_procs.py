@@ -6,7 +6,6 @@ ingest writing at once, and `newsqa serve --watch`."""
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
@@ -23,7 +22,7 @@ from qa.core.settings import Settings
 from qa.store import Store
 from tests.conftest import ROOT
 from tests.feedserver import FeedSite
-from tests.test_crash import _check_or_repair
+from tests.test_crash import _check_or_repair, kill_nine_after
 from tests.uiutil import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, app_env, running_app
 
 CLI = "import sys; from newsqa import cli; sys.exit(cli.main(sys.argv[1:]))"
@@ -232,17 +231,9 @@ def test_kill_nine_mid_round_leaves_a_store_that_opens_and_a_rerun_has_no_duplic
         feed = site.url("/feed.xml")
         killed = 0
         for _ in range(3):
-            proc = subprocess.Popen(
-                newsqa("watch", feed, "--every", "1s"),
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+            killed += kill_nine_after(
+                newsqa("watch", feed, "--every", "1s"), env, rng.uniform(1.5, 4.0)
             )
-            time.sleep(rng.uniform(1.5, 4.0))
-            if proc.poll() is None:
-                os.kill(proc.pid, signal.SIGKILL)
-                killed += 1
-            proc.wait()
             if (data_dir / "newsqa.db").exists():
                 consistent(data_dir)
         assert killed == 3
