@@ -295,17 +295,17 @@ def _word_for_word(found: list[Rated], store: Store | None) -> list[Rated]:
     return out
 
 
-def _named_elsewhere(found: list[Rated], store: Store | None, story: dict[str, int]) -> list[Rated]:
+def _named_elsewhere(
+    found: list[Rated], texts: dict[str, str] | None, story: dict[str, int]
+) -> list[Rated]:
     """A counterpart from another story (not a copy of the best's) naming another name than the
     best, whose article names the best's name too (or whose name the best's article names),
     does not contradict it: a place at another granularity or a person named another way
     ("Philippines" and "northern Luzon"). It is left out of the versions. (In a copy of one
     story, another name in the same sentence is a change worth showing.)"""
     best, value = found[0], _short(found[0]) or ""
-    if store is None or kind_of(value) != "name":
+    if texts is None or kind_of(value) != "name":
         return found
-    ids = [s.passage.article_id for s in found]
-    texts = {k: a.text for k, a in store.get_articles(ids).items()}
     keep = [best]
     for s in found[1:]:
         other = _short(s) or ""
@@ -323,14 +323,19 @@ def _named_elsewhere(found: list[Rated], store: Store | None, story: dict[str, i
     return keep
 
 
-def speakers(items: Sequence[Rated], store: Store | None) -> list[str | None]:
+def _texts(items: Sequence[Rated], store: Store | None) -> dict[str, str] | None:
+    """The whole text of each sentence's article, from the store (None without one)."""
+    if store is None:
+        return None
+    return {k: a.text for k, a in store.get_articles([s.passage.article_id for s in items]).items()}
+
+
+def speakers(
+    items: Sequence[Rated], store: Store | None, texts: dict[str, str] | None = None
+) -> list[str | None]:
     """Who each sentence says makes its claim (`attribution.speaker`), with the article text
-    before it (from the store, else the passage) to resolve a "he said"."""
-    texts = {}
-    if store is not None:
-        texts = {
-            k: a.text for k, a in store.get_articles([s.passage.article_id for s in items]).items()
-        }
+    before it (`texts`, else from the store, else the passage) to resolve a "he said"."""
+    texts = (texts if texts is not None else _texts(items, store)) or {}
     out = []
     for s in items:
         full = texts.get(s.passage.article_id)
@@ -399,8 +404,9 @@ def find_versions(
         return None
     found = _word_for_word(found, store)
     story = _stories([s.passage.article_id for s in found], store)
-    found = _named_elsewhere(found, store, story)
-    who = speakers(found, store)
+    texts = _texts(found, store)  # read once for both steps below
+    found = _named_elsewhere(found, texts, story)
+    who = speakers(found, store, texts)
     quoted = [
         Quoted(s.passage, s.start, s.end, s.text, s.span, s.score, w)  # type: ignore[arg-type]
         for s, w in zip(found, who, strict=True)
