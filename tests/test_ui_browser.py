@@ -49,9 +49,14 @@ Councillor Ada Brenner said the line would open in 2027. <img src=x onerror="win
 MARKUP_QUESTION = 'How much money did the Lindhaven council approve for the tram? <img src=x onerror="window.__pwned=4">'
 
 
+APP_LOG: list[Path] = []  # the running app's log, quoted when an answer does not come
+
+
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with running_app(tmp_path_factory.mktemp("ui")) as url:
+    workdir = tmp_path_factory.mktemp("ui")
+    APP_LOG[:] = [workdir / "app.log"]
+    with running_app(workdir) as url:
         yield url
 
 
@@ -88,14 +93,22 @@ def ask(pg: Any, question: str) -> Any:
     before = pg.locator('#nq-chat [data-testid="bot"]').count()
     pg.locator("#nq-question textarea").fill(question)
     pg.locator("#nq-ask").click()
-    pg.wait_for_function(
-        """n => {
-            const bots = document.querySelectorAll('#nq-chat [data-testid="bot"]');
-            return bots.length > n && !bots[bots.length - 1].querySelector('.nq-pending');
-        }""",
-        arg=before,
-        timeout=ANSWER_TIMEOUT,
-    )
+    try:
+        pg.wait_for_function(
+            """n => {
+                const bots = document.querySelectorAll('#nq-chat [data-testid="bot"]');
+                return bots.length > n && !bots[bots.length - 1].querySelector('.nq-pending');
+            }""",
+            arg=before,
+            timeout=ANSWER_TIMEOUT,
+        )
+    except sync_api.TimeoutError as exc:  # say what the page and the server show, for the next run
+        log = APP_LOG[0].read_text(errors="replace")[-3000:] if APP_LOG else "(no log)"
+        chat = pg.locator("#nq-chat").inner_text()[-1500:]
+        raise AssertionError(
+            f"no answer to {question!r} in {ANSWER_TIMEOUT / 1000:.0f} s\n"
+            f"--- the chat shows:\n{chat}\n--- app.log ends:\n{log}"
+        ) from exc
     return pg.locator('#nq-chat [data-testid="bot"]').last
 
 
